@@ -1,0 +1,72 @@
+"""The backend extension point: something that answers a chat request.
+
+What it is: the abstract ``Backend`` (one method) and ``FunctionBackend``, its test double.
+What it is not: retries, pooling or model loading; each concrete backend owns those.
+
+A backend never raises for an upstream failure: timeouts, HTTP errors and broken
+responses come back as an ``Observation`` whose ``error`` is set.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Union
+
+from modelswap.price import Price
+from modelswap.types import ChatRequest, ErrorInfo, Observation, Usage
+
+
+class Backend(abc.ABC):
+    """Something that answers a chat request, as the arm ``arm`` configured it."""
+
+    arm: str
+    model: str
+
+    @abc.abstractmethod
+    async def complete(self, request: ChatRequest) -> Observation:
+        """Answer ``request``; failures are returned as data, never raised."""
+
+    async def aclose(self) -> None:
+        """Release pooled connections or loaded models; the default holds nothing."""
+
+
+Answer = Union[str, Observation]
+AnswerFn = Callable[[ChatRequest], Union[Answer, Awaitable[Answer]]]
+
+
+class FunctionBackend(Backend):
+    """A backend whose answer is a function of the request: ``FunctionBackend(lambda r: "Paris")``.
+
+    The function may be sync or async and may return the output text or a whole
+    ``Observation``. A raised exception becomes an ``ErrorInfo`` of kind ``backend``.
+    """
+
+    def __init__(self, answer: AnswerFn, *, arm: str = "function", model: str = "function",
+                 price: Price | None = None) -> None:
+        self.arm = arm
+        self.model = model
+        self._answer = answer
+        self._price = price or Price()
+
+    async def complete(self, request: ChatRequest) -> Observation:
+        started = time.time()
+        t0 = time.perf_counter()
+        try:
+            result = self._answer(request)
+            if asyncio.iscoroutine(result) or isinstance(result, Awaitable):
+                result = await result
+        except Exception as exc:  # noqa: BLE001 - a test double turns any failure into data
+            return Observation(arm=self.arm, model=self.model, started_at=started,
+                               latency_ms=(time.perf_counter() - t0) * 1000,
+                               error=ErrorInfo(kind="backend", message=f"{type(exc).__name__}: {exc}"))
+        if isinstance(result, Observation):
+            return result
+        text = str(result)
+        usage = Usage(prompt_tokens=sum(len(str(m.get("content", "")).split()) for m in request.messages),
+                      completion_tokens=len(text.split()))
+        return Observation(arm=self.arm, model=self.model, output=text, finish_reason="stop", usage=usage,
+                           latency_ms=(time.perf_counter() - t0) * 1000, cost_usd=self._price.cost_usd(usage),
+                           started_at=started, params=dict(request.params))

@@ -1,0 +1,258 @@
+"""Configuration: one YAML file declaring the store, the arms and the routes.
+
+What it is: loading ``modelswap.yaml`` (path from ``--config``, ``MODELSWAP_CONFIG`` or the
+current directory), applying ``MODELSWAP_*`` environment overrides, validating with
+pydantic, and turning every problem into one ``ConfigError`` line that names the file,
+the line and the dotted key. What it is not: building backends or stores from it.
+
+Secrets never live in the file: an arm names the environment variable holding its key
+(``api_key_env``) and the key is read only when the arm is built.
+
+Environment overrides: ``MODELSWAP_STORE`` replaces ``store``; any
+``MODELSWAP__A__B__C=value`` sets the nested key ``A.B.C`` (the value is read as YAML,
+so ``0.5`` is a number and ``[a, b]`` a list).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from modelswap.errors import ConfigError
+from modelswap.sim.quirks import Quirks
+
+DEFAULT_PATH = "modelswap.yaml"
+DEFAULT_STORE = "sqlite:///modelswap.db"
+ENV_CONFIG = "MODELSWAP_CONFIG"
+ENV_STORE = "MODELSWAP_STORE"
+ENV_PREFIX = "MODELSWAP__"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PriceConfig(_Strict):
+    """USD per million input and output tokens."""
+
+    input_per_mtok: float = Field(default=0.0, ge=0)
+    output_per_mtok: float = Field(default=0.0, ge=0)
+
+
+class _ArmBase(_Strict):
+    params: dict[str, Any] = Field(default_factory=dict)
+    price: PriceConfig = PriceConfig()
+    timeout_s: float = Field(default=60.0, gt=0)
+
+
+class OpenAIArm(_ArmBase):
+    """Any OpenAI-compatible chat-completions endpoint."""
+
+    backend: Literal["openai"] = "openai"
+    base_url: str
+    model: str
+    api_key_env: str | None = None
+    max_retries: int = Field(default=2, ge=0, le=10)
+    backoff_s: float = Field(default=0.5, ge=0)
+    max_backoff_s: float = Field(default=8.0, ge=0)
+    max_connections: int = Field(default=100, ge=1)
+    forward_authorization: bool = False
+    forward_expect: bool = False
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("headers")
+    @classmethod
+    def _no_secret_headers(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if name.lower() in {"authorization", "api-key", "x-api-key"}:
+                raise ValueError(f"header {name!r} carries a secret; name its variable in api_key_env instead")
+        return value
+
+
+class LocalArm(_ArmBase):
+    """A GGUF model run in-process by llama-cpp-python."""
+
+    backend: Literal["local"] = "local"
+    model: str = "smollm2-135m"
+    model_path: str | None = None
+    chat_format: str | None = None
+    completion_template: str | None = None
+    n_threads: int = Field(default=1, ge=1)
+    n_ctx: int = Field(default=2048, ge=128)
+
+
+class SimArm(_ArmBase):
+    """The seeded simulator, in-process."""
+
+    backend: Literal["sim"] = "sim"
+    model: str = "sim"
+    seed: int = 0
+    quirks: Quirks = Quirks()
+
+
+ArmConfig = Annotated[Union[OpenAIArm, LocalArm, SimArm], Field(discriminator="backend")]
+BACKENDS: dict[str, type[_ArmBase]] = {"local": LocalArm, "openai": OpenAIArm, "sim": SimArm}
+
+
+class ShadowConfig(_Strict):
+    """How a route mirrors traffic to its candidates (used by the gateway)."""
+
+    sample_rate: float = Field(default=0.0, ge=0, le=1)
+    replica_rate: float = Field(default=0.0, ge=0, le=1)
+    max_in_flight: int = Field(default=64, ge=1)
+    queue_size: int = Field(default=1024, ge=0)
+    timeout_s: float = Field(default=30.0, gt=0)
+    daily_budget_usd: float | None = Field(default=None, ge=0)
+    until: datetime | None = None
+
+
+class RouteConfig(_Strict):
+    """The name clients call, mapped to a primary and its candidates."""
+
+    primary: str
+    candidates: tuple[str, ...] = ()
+    shadow: ShadowConfig = ShadowConfig()
+
+
+class Settings(_Strict):
+    """The whole validated configuration."""
+
+    store: str = DEFAULT_STORE
+    arms: dict[str, ArmConfig] = Field(default_factory=dict)
+    routes: dict[str, RouteConfig] = Field(default_factory=dict)
+
+    def arm(self, name: str) -> OpenAIArm | LocalArm | SimArm:
+        """The arm called ``name``, or a ``ConfigError`` listing the known ones."""
+        try:
+            return self.arms[name]
+        except KeyError:
+            raise ConfigError(f"unknown arm {name!r}; expected one of {_names(self.arms)}", key="arms") from None
+
+    def role_of(self, arm: str) -> Literal["primary", "candidate"]:
+        """``primary`` when some route serves with ``arm``, else ``candidate``."""
+        return "primary" if any(r.primary == arm for r in self.routes.values()) else "candidate"
+
+
+def _names(mapping: Mapping[str, Any]) -> str:
+    return ", ".join(sorted(mapping)) or "(none)"
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None) -> Settings:
+    """Read, override and validate the configuration; raise one ``ConfigError`` on any problem."""
+    env = os.environ if env is None else env
+    file = Path(path or env.get(ENV_CONFIG) or DEFAULT_PATH)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found (pass --config or set MODELSWAP_CONFIG)", path=str(file)) from None
+    return parse_settings(text, path=str(file), env=env)
+
+
+def parse_settings(text: str, *, path: str = "<config>", env: Mapping[str, str] | None = None) -> Settings:
+    """Validate configuration text; ``path`` only labels errors."""
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text) if root is not None else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path=path, line=line) from None
+    if not isinstance(data, dict):
+        raise ConfigError("the top level must be a mapping of store, arms and routes", path=path, line=1)
+    _apply_env(data, env or {})
+    _check_backends(data, root, path)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(exc, root, path) from None
+    _check_routes(settings, root, path)
+    return settings
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
+    if env.get(ENV_STORE):
+        data["store"] = env[ENV_STORE]
+    for name, raw in sorted(env.items()):
+        if not name.startswith(ENV_PREFIX):
+            continue
+        keys = [k.lower() if k.isupper() else k for k in name[len(ENV_PREFIX):].split("__") if k]
+        node: dict[str, Any] = data
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"cannot set {'.'.join(keys)}: {key} is not a mapping", key=name)
+        node[keys[-1]] = yaml.safe_load(raw)
+
+
+def _check_backends(data: dict[str, Any], root: yaml.Node | None, path: str) -> None:
+    arms = data.get("arms") or {}
+    if not isinstance(arms, dict):
+        raise ConfigError("must be a mapping of arm names to arms", key="arms", path=path, line=_line(root, ("arms",)))
+    for name, arm in arms.items():
+        loc = ("arms", name, "backend")
+        if not isinstance(arm, dict):
+            raise ConfigError("must be a mapping", key=f"arms.{name}", path=path, line=_line(root, loc[:2]))
+        backend = arm.get("backend")
+        if backend not in BACKENDS:
+            problem = "missing" if backend is None else f"unknown backend {backend!r}"
+            raise ConfigError(f"{problem}; expected one of {_names(BACKENDS)}", key=".".join(loc), path=path,
+                              line=_line(root, loc) or _line(root, loc[:2]))
+
+
+def _check_routes(settings: Settings, root: yaml.Node | None, path: str) -> None:
+    for name, route in settings.routes.items():
+        for field, arm in [("primary", route.primary), *[(f"candidates.{i}", c) for i, c in enumerate(route.candidates)]]:
+            if arm not in settings.arms:
+                loc = ("routes", name, *field.split("."))
+                raise ConfigError(f"unknown arm {arm!r}; expected one of {_names(settings.arms)}",
+                                  key=".".join(loc), path=path, line=_line(root, loc))
+
+
+def _first_error(exc: ValidationError, root: yaml.Node | None, path: str) -> ConfigError:
+    error = exc.errors()[0]
+    loc = tuple(str(part) for part in error["loc"])
+    # the discriminated union inserts the backend tag into the location: drop it
+    if len(loc) > 2 and loc[0] == "arms" and loc[2] in BACKENDS:
+        loc = loc[:2] + loc[3:]
+    message = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        message = "unknown key"
+    elif error["type"] == "missing":
+        message = "required key is missing"
+    elif "input" in error and not isinstance(error["input"], (dict, list)):
+        message = f"{message} (got {error['input']!r})"
+    return ConfigError(message.removeprefix("Value error, "), key=".".join(loc), path=path,
+                       line=_line(root, loc) or _line(root, loc[:-1]))
+
+
+def _line(root: yaml.Node | None, loc: tuple[str, ...]) -> int | None:
+    """The 1-based line of the key at ``loc`` in the composed YAML, if present."""
+    node = root
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if str(key.value) == part:
+                    line, node = key.start_mark.line + 1, value
+                    break
+            else:
+                return None
+        elif isinstance(node, yaml.SequenceNode) and part.isdigit() and int(part) < len(node.value):
+            node = node.value[int(part)]
+            line = node.start_mark.line + 1
+        else:
+            return None
+    return line

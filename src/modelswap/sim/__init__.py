@@ -1,0 +1,1 @@
+"""The simulator arm: a seeded, deterministic model with configurable quirks."""
