@@ -41,7 +41,6 @@ def running_server(app: Any, *, host: str = "127.0.0.1", port: int | None = None
     """Serve ``app`` in a background thread; yield its base URL (``http://host:port``) and stop it on exit."""
     port = port or free_port(host)
     server = uvicorn.Server(_config(app, host, port, **options))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, name=f"uvicorn:{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + startup_timeout_s
