@@ -207,7 +207,7 @@ def _check_backends(data: dict[str, Any], root: yaml.Node | None, path: str) -> 
             raise ConfigError("must be a mapping", key=f"arms.{name}", path=path, line=_line(root, loc[:2]))
         backend = arm.get("backend")
         if backend not in BACKENDS:
-            problem = "missing" if backend is None else f"unknown backend {backend!r}"
+            problem = "required" if backend is None else f"unknown backend {backend!r}"
             raise ConfigError(f"{problem}; expected one of {_names(BACKENDS)}", key=".".join(loc), path=path,
                               line=_line(root, loc) or _line(root, loc[:2]))
 
@@ -232,7 +232,7 @@ def _first_error(exc: ValidationError, root: yaml.Node | None, path: str) -> Con
         message = "unknown key"
     elif error["type"] == "missing":
         message = "required key is missing"
-    elif "input" in error and not isinstance(error["input"], (dict, list)):
+    elif error["type"] != "value_error" and "input" in error and not isinstance(error["input"], (dict, list)):
         message = f"{message} (got {error['input']!r})"
     return ConfigError(message.removeprefix("Value error, "), key=".".join(loc), path=path,
                        line=_line(root, loc) or _line(root, loc[:-1]))
