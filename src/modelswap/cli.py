@@ -1,0 +1,187 @@
+"""The ``modelswap`` command line.
+
+What it is: argument parsing, progress bars and tables around the library. Every
+``ModelswapError`` becomes one red line on stderr and exit code 3. What it is not: logic
+that a library user would need; each command calls into a module that does the work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import click
+import orjson
+import typer
+from rich.console import Console
+
+from modelswap import __version__
+from modelswap.backends import build_backend
+from modelswap.config import Settings, load_settings
+from modelswap.errors import ModelswapError
+from modelswap.progress import ArmProgress, record_progress
+from modelswap.record import RecordResult, record
+from modelswap.report_stored import render_stored
+from modelswap.store import open_store
+from modelswap.traffic import Traffic, load_traffic
+
+EXIT_BAD_INPUT = 3
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(name="modelswap", no_args_is_help=True, add_completion=False,
+                  help="Swap the LLM under a running product without breaking it.")
+sim_app = typer.Typer(no_args_is_help=True, help="The simulator arm: a seeded model with configurable quirks.")
+app.add_typer(sim_app, name="sim")
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="modelswap.yaml (default: "
+                         "$MODELSWAP_CONFIG or ./modelswap.yaml)")]
+RunOption = Annotated[str, typer.Option("--run", help="Name of the run the observations belong to.")]
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@app.command("record")
+def record_command(
+    traffic: Annotated[Path, typer.Option("--traffic", "-t", help="Traffic JSONL to replay.")],
+    arm: Annotated[str, typer.Option("--arm", "-a", help="Arm (from the config) to run the traffic through.")],
+    config: ConfigOption = None,
+    run: RunOption = "default",
+    repeat: Annotated[int, typer.Option(min=1, help="Samples per request; 2 on the primary records the replica.")] = 1,
+    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 8,
+    retry_errors: Annotated[bool, typer.Option(help="Re-run requests whose stored observation is an error.")] = False,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N requests of the traffic.")] = None,
+) -> None:
+    """Run TRAFFIC through ARM and store one observation per request (resumable)."""
+    settings = load_settings(config)
+    loaded = _load_traffic(traffic, limit)
+    result = _record(settings, loaded, arm=arm, run=run, repeat=repeat, concurrency=concurrency,
+                     retry_errors=retry_errors)
+    _print_result(result)
+
+
+def _load_traffic(path: Path, limit: int | None) -> Traffic:
+    loaded = load_traffic(path)
+    for error in loaded.errors[:20]:
+        err.print(f"[yellow]skipped[/] {error}", highlight=False, soft_wrap=True)
+    if loaded.skipped > 20:
+        err.print(f"[yellow]... and {loaded.skipped - 20} more bad lines[/]")
+    if loaded.skipped:
+        err.print(f"[yellow]{loaded.skipped} line(s) skipped, {len(loaded.requests)} request(s) read from {path}[/]")
+    if not loaded.requests:
+        fail(f"{path}: no valid request")
+    if limit is not None:
+        return Traffic(path=loaded.path, requests=loaded.requests[:limit], errors=loaded.errors)
+    return loaded
+
+
+def _record(settings: Settings, traffic: Traffic, *, arm: str, run: str, repeat: int, concurrency: int,
+            retry_errors: bool) -> RecordResult:
+    backend = build_backend(arm, settings.arm(arm))
+    store = open_store(settings.store)
+
+    async def go(line: ArmProgress) -> RecordResult:
+        try:
+            return await record(traffic.requests, backend, store, run=run, role=settings.role_of(arm),
+                                repeat=repeat, concurrency=concurrency, retry_errors=retry_errors,
+                                on_observation=line.on_observation, on_plan=line.on_plan)
+        finally:
+            await backend.aclose()
+
+    try:
+        with record_progress(err) as add_line:
+            return asyncio.run(go(add_line(arm, run)))
+    except KeyboardInterrupt:
+        fail(f"interrupted: every finished observation is stored in {settings.store}; "
+             "rerun the same command to resume", EXIT_INTERRUPTED)
+    finally:
+        store.close()
+
+
+def _print_result(result: RecordResult) -> None:
+    out.print(f"[bold green]recorded[/] {result.recorded} observation(s) of arm [bold]{result.arm}[/] in run "
+              f"[bold]{result.run}[/] ({result.errors} error(s), {result.already_recorded} already stored) "
+              f"in {result.elapsed_s:.1f} s", highlight=False)
+
+
+@app.command("show")
+def show_command(
+    config: ConfigOption = None,
+    run: RunOption = "default",
+    examples: Annotated[int, typer.Option(min=0, help="Trials to print side by side.")] = 5,
+) -> None:
+    """Print what a run stored: counts per arm and sample, and some trials side by side."""
+    settings = load_settings(config)
+    with open_store(settings.store) as store:
+        render_stored(out, store, run=run, examples=examples)
+
+
+@sim_app.command("serve")
+def sim_serve_command(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8001,
+    seed: Annotated[int, typer.Option(help="Seed of every random decision.")] = 0,
+    quirks: Annotated[str, typer.Option(help='Quirk rates as JSON, e.g. \'{"json_fence_rate": 0.3}\'.')] = "{}",
+    model: Annotated[str, typer.Option(help="Model name the server reports.")] = "sim",
+) -> None:
+    """Serve the simulator as an OpenAI-compatible endpoint (POST /v1/chat/completions)."""
+    from pydantic import ValidationError
+
+    from modelswap.serving import serve_forever
+    from modelswap.sim.quirks import Quirks
+    from modelswap.sim.server import create_sim_app
+
+    try:
+        parsed = Quirks.model_validate(orjson.loads(quirks))
+    except (orjson.JSONDecodeError, ValidationError) as exc:
+        fail(f"--quirks: {str(exc).splitlines()[0] if isinstance(exc, orjson.JSONDecodeError) else _first(exc)}")
+    err.print(f"simulator on http://{host}:{port}/v1 (seed {seed}); Ctrl-C stops it")
+    serve_forever(create_sim_app(seed=seed, quirks=parsed, model=model), host=host, port=port)
+
+
+def _first(exc: object) -> str:
+    errors = exc.errors()  # type: ignore[attr-defined]
+    first = errors[0]
+    return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
+
+
+@app.command("demo")
+def demo_command(
+    workdir: Annotated[Path, typer.Option(help="Where the demo writes its store and reports.")] = Path("demo-out"),
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N demo requests.")] = None,
+) -> None:
+    """Record SmolLM2 (twice: primary and replica) and Gemma 3 270M on the shipped demo traffic."""
+    from modelswap.demo import run_demo
+
+    run_demo(workdir, console=out, errors=err, limit=limit)
+
+
+@app.command("version")
+def version_command() -> None:
+    """Print the version."""
+    out.print(f"modelswap {__version__}")
+
+
+def main() -> None:
+    """Entry point: run the CLI and turn modelswap errors into one line and exit code 3."""
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    try:
+        code = app(standalone_mode=False)
+    except ModelswapError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(EXIT_BAD_INPUT)
+    except click.exceptions.Abort:
+        err.print("[bold red]interrupted[/]")
+        sys.exit(EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_BAD_INPUT if exc.exit_code == 2 else exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,97 @@
+"""The demo: the main job on the embedded default (real local models, a SQLite file).
+
+What it is: ``modelswap demo``. It writes a config to the work directory, records the
+shipped demo traffic through SmolLM2-135M-Instruct twice (primary and replica) and
+through Gemma 3 270M (candidate) at the same time, one core each, then prints what it
+stored. Rerunning resumes: what is stored is not recomputed.
+What it is not: a fixture for tests; it needs the ``[local]`` extra and takes minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from importlib import resources
+from pathlib import Path
+
+from rich.console import Console
+
+from modelswap.backends import Backend, build_backend
+from modelswap.config import Settings, load_settings
+from modelswap.progress import ArmProgress, record_progress
+from modelswap.record import RecordResult, record
+from modelswap.report_stored import render_stored
+from modelswap.store import Store, open_store
+from modelswap.traffic import load_traffic
+from modelswap.types import ChatRequest
+
+RUN = "demo"
+PRIMARY = "smol"
+CANDIDATE = "gemma"
+
+CONFIG = """\
+# Written by `modelswap demo`. Reuse it: modelswap show -c {workdir}/modelswap.yaml --run demo
+store: sqlite:///{workdir}/modelswap.db
+arms:
+  smol:  {{backend: local, model: smollm2-135m, n_threads: 1}}
+  gemma: {{backend: local, model: gemma3-270m, chat_format: gemma, n_threads: 1}}
+routes:
+  demo-bot:
+    primary: smol
+    candidates: [gemma]
+"""
+
+
+def demo_traffic_path() -> Path:
+    """The demo traffic shipped inside the package."""
+    return Path(str(resources.files("modelswap") / "data" / "demo_traffic.jsonl"))
+
+
+def write_config(workdir: Path) -> Path:
+    """Write the demo's config into ``workdir`` and return its path."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "modelswap.yaml"
+    path.write_text(CONFIG.format(workdir=workdir.resolve()), encoding="utf-8")
+    return path
+
+
+def run_demo(workdir: Path, *, console: Console, errors: Console, limit: int | None = None) -> None:
+    """Record both local models on the demo traffic and print what was stored."""
+    config = write_config(workdir)
+    settings = load_settings(config)
+    traffic = load_traffic(demo_traffic_path())
+    requests = traffic.requests[:limit] if limit else traffic.requests
+    console.print(f"[bold]modelswap demo[/]: {len(requests)} requests from {demo_traffic_path().name}; "
+                  f"primary [bold]{PRIMARY}[/] (SmolLM2-135M-Instruct, twice: primary + replica), "
+                  f"candidate [bold]{CANDIDATE}[/] (Gemma 3 270M); store {settings.store}")
+    with record_progress(errors) as add_line:
+        results = asyncio.run(_record_both(settings, requests, add_line))
+    for result in results:
+        console.print(f"recorded {result.recorded} new observation(s) of {result.arm} "
+                      f"({result.errors} error(s), {result.already_recorded} already stored) in {result.elapsed_s:.0f} s")
+    with open_store(settings.store) as store:
+        render_stored(console, store, run=RUN, examples=6)
+    console.print(f"\nconfig: {config}\nagain: modelswap show -c {config} --run {RUN}")
+
+
+async def _record_both(settings: Settings, requests: Sequence[ChatRequest],
+                       add_line: Callable[[str, str], ArmProgress]) -> list[RecordResult]:
+    store = open_store(settings.store)
+    try:
+        jobs = []
+        for arm, repeat in ((PRIMARY, 2), (CANDIDATE, 1)):
+            backend = build_backend(arm, settings.arm(arm))
+            line = add_line(arm, RUN)
+            jobs.append(_record_one(backend, store, requests, settings, repeat, line))
+        return list(await asyncio.gather(*jobs))
+    finally:
+        store.close()
+
+
+async def _record_one(backend: Backend, store: Store, requests: Sequence[ChatRequest], settings: Settings,
+                      repeat: int, line: ArmProgress) -> RecordResult:
+    try:
+        return await record(requests, backend, store, run=RUN, role=settings.role_of(backend.arm), repeat=repeat,
+                            concurrency=1, on_observation=line.on_observation, on_plan=line.on_plan)
+    finally:
+        await backend.aclose()
