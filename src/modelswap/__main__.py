@@ -1,0 +1,5 @@
+"""``python -m modelswap`` runs the CLI."""
+
+from modelswap.cli import main
+
+main()
