@@ -22,7 +22,7 @@ class LatencyModel(BaseModel):
 
 
 def _rate() -> Rate:
-    return Field(default=0.0, ge=0.0, le=1.0)  # type: ignore[no-any-return]
+    return Field(default=0.0, ge=0.0, le=1.0)  # type: ignore[no-any-return,unused-ignore]
 
 
 class Quirks(BaseModel):
