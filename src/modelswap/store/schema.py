@@ -1,0 +1,92 @@
+"""The store's tables and their versioned, append-only migrations.
+
+What it is: the one schema both SQL dialects share, as plain SQL that SQLite and
+PostgreSQL both accept (no AUTOINCREMENT, no SERIAL, no dialect types), and the list of
+migrations that builds it. A migration is never edited once released: a change to the
+schema is a new entry at the end of ``MIGRATIONS`` with the next version number.
+What it is not: the code that runs migrations (``modelswap.store.sql.SQLStore.migrate``
+does, in one transaction, under the dialect's migration lock) nor any query.
+
+Applied versions are recorded in ``modelswap_schema`` (version, applied_at). A store
+whose recorded version is newer than ``LATEST_VERSION`` was written by a newer modelswap
+and is refused (``check_version``) rather than misread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from modelswap.errors import StoreError
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Migration:
+    """One schema step: applied once, in order, inside a transaction."""
+
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+SCHEMA_TABLE = """
+CREATE TABLE IF NOT EXISTS modelswap_schema (
+    version INTEGER PRIMARY KEY,
+    applied_at DOUBLE PRECISION NOT NULL
+)"""
+
+_REQUESTS = """
+CREATE TABLE requests (
+    run TEXT NOT NULL,
+    trial_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    category TEXT NOT NULL,
+    request_json TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (run, trial_id)
+)"""
+
+_OBSERVATIONS = """
+CREATE TABLE observations (
+    run TEXT NOT NULL,
+    trial_id TEXT NOT NULL,
+    arm TEXT NOT NULL,
+    sample INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    model TEXT NOT NULL,
+    output TEXT NULL,
+    finish_reason TEXT NULL,
+    prompt_tokens INTEGER NULL,
+    completion_tokens INTEGER NULL,
+    latency_ms DOUBLE PRECISION NOT NULL,
+    ttft_ms DOUBLE PRECISION NULL,
+    cost_usd DOUBLE PRECISION NULL,
+    error_kind TEXT NULL,
+    error_message TEXT NULL,
+    error_status INTEGER NULL,
+    params_json TEXT NOT NULL,
+    started_at DOUBLE PRECISION NOT NULL,
+    recorded_at DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (run, trial_id, arm, sample)
+)"""
+
+_OBSERVATIONS_BY_ARM = "CREATE INDEX observations_run_arm ON observations (run, arm)"
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(version=1, description="requests and observations",
+              statements=(_REQUESTS, _OBSERVATIONS, _OBSERVATIONS_BY_ARM)),
+)
+
+LATEST_VERSION = MIGRATIONS[-1].version
+
+
+def pending(current: int, migrations: Sequence[Migration] = MIGRATIONS) -> list[Migration]:
+    """The migrations still to apply to a store at version ``current``, in order."""
+    return sorted((m for m in migrations if m.version > current), key=lambda m: m.version)
+
+
+def check_version(current: int, *, store: str, latest: int = LATEST_VERSION) -> None:
+    """Refuse a store written by a newer modelswap: its tables may mean something else."""
+    if current > latest:
+        raise StoreError(f"store {store}: schema version {current} is newer than this modelswap knows "
+                         f"({latest}); upgrade modelswap")

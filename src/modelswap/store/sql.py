@@ -1,0 +1,305 @@
+"""The SQL store both dialects share: every query, every row conversion, written once.
+
+What it is: ``SQLStore``, the ``Store`` over a DB-API connection, parameterised by a
+``Dialect`` (how a placeholder is spelled, how a write transaction begins, how migrations
+are serialised, which driver errors to translate). Queries are written with ``?`` and
+rewritten to the dialect's placeholder; results are ordered in Python where text order
+matters, so both databases sort by code point whatever their collation.
+What it is not: connecting. ``modelswap.store.sqlite`` and ``modelswap.store.postgres``
+open the connection and pass it in with their dialect.
+
+One connection per store, guarded by a lock: calls may come from a worker thread
+(``asyncio.to_thread``) while others run on the event loop's thread. Every write runs in
+one explicit transaction, committed before the call returns. Driver errors become
+``StoreError`` naming the store and the operation.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from modelswap.errors import StoreError
+from modelswap.store import schema
+from modelswap.store.base import ArmCount, Store
+from modelswap.types import ChatRequest, ErrorInfo, Observation, ObservationKey, StoredObservation, Usage
+
+
+class Cursor(Protocol):
+    """The part of a DB-API cursor the store uses."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def close(self) -> Any: ...
+
+
+class Connection(Protocol):
+    """The part of a DB-API connection the store uses; it must be in autocommit mode."""
+
+    def cursor(self) -> Cursor: ...
+
+    def close(self) -> Any: ...
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Dialect:
+    """What differs between SQL databases, as data.
+
+    ``name`` is how errors name the store (a path, a URL without its password);
+    ``begin`` opens a write transaction; ``migration_lock``, when set, runs first in the
+    migration transaction so concurrent processes migrate one at a time.
+    """
+
+    name: str
+    placeholder: str
+    begin: str
+    migration_lock: str | None
+    errors: tuple[type[Exception], ...]
+
+
+_INSERT_REQUEST = """
+INSERT INTO requests (run, trial_id, position, category, request_json, created_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (run, trial_id) DO NOTHING"""
+
+_NEXT_POSITION = "SELECT COALESCE(MAX(position), -1) + 1 FROM requests WHERE run = ?"
+
+_OBSERVATION_COLUMNS = (
+    "run", "trial_id", "arm", "sample", "role", "model", "output", "finish_reason", "prompt_tokens",
+    "completion_tokens", "latency_ms", "ttft_ms", "cost_usd", "error_kind", "error_message", "error_status",
+    "params_json", "started_at", "recorded_at",
+)
+_KEY_COLUMNS = ("run", "trial_id", "arm", "sample")
+
+_UPSERT_OBSERVATION = (
+    f"INSERT INTO observations ({', '.join(_OBSERVATION_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _OBSERVATION_COLUMNS)}) "
+    f"ON CONFLICT ({', '.join(_KEY_COLUMNS)}) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _OBSERVATION_COLUMNS if c not in _KEY_COLUMNS)
+)
+
+_SELECT_OBSERVATIONS = f"SELECT {', '.join(_OBSERVATION_COLUMNS)} FROM observations WHERE run = ?"
+
+_COUNTS = "SELECT run, arm, sample, COUNT(*), COUNT(error_kind) FROM observations"
+
+_IN_CHUNK = 500  # bound on ? placeholders per IN (...) list: SQLite allows a few thousand at most
+
+
+class SQLStore(Store):
+    """A ``Store`` over one DB-API connection; see the module docstring."""
+
+    def __init__(self, connection: Connection, dialect: Dialect) -> None:
+        self._connection: Connection | None = connection
+        self._dialect = dialect
+        self._lock = threading.Lock()
+        try:
+            self.migrate()
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def name(self) -> str:
+        """The store as errors name it: a path, or a URL without its password."""
+        return self._dialect.name
+
+    def migrate(self, migrations: Sequence[schema.Migration] = schema.MIGRATIONS) -> list[int]:
+        """Apply pending migrations in one transaction; returns the versions applied (none: a no-op)."""
+        latest = max(m.version for m in migrations)
+        with self._transaction("migrate") as cursor:
+            if self._dialect.migration_lock is not None:
+                cursor.execute(self._dialect.migration_lock)
+            cursor.execute(schema.SCHEMA_TABLE)
+            current = _current_version(cursor)
+            schema.check_version(current, store=self.name, latest=latest)
+            todo = schema.pending(current, migrations)
+            for migration in todo:
+                for statement in migration.statements:
+                    cursor.execute(statement)
+                cursor.execute(self._sql("INSERT INTO modelswap_schema (version, applied_at) VALUES (?, ?)"),
+                               (migration.version, time.time()))
+        return [m.version for m in todo]
+
+    def save_requests(self, run: str, requests: Sequence[ChatRequest]) -> None:
+        now = time.time()
+        with self._transaction("save requests") as cursor:
+            cursor.execute(self._sql(_NEXT_POSITION), (run,))
+            start = int(cursor.fetchall()[0][0])
+            rows = [request_row(run, start + i, request, now) for i, request in enumerate(requests)]
+            if rows:
+                cursor.executemany(self._sql(_INSERT_REQUEST), rows)
+
+    def save_observations(self, observations: Sequence[StoredObservation]) -> None:
+        if not observations:
+            return
+        now = time.time()
+        rows = [observation_row(stored, now) for stored in observations]
+        with self._transaction("save observations") as cursor:
+            cursor.executemany(self._sql(_UPSERT_OBSERVATION), rows)
+
+    def recorded_keys(self, run: str, arm: str, *, include_errors: bool = True) -> set[tuple[str, int]]:
+        query = "SELECT trial_id, sample FROM observations WHERE run = ? AND arm = ?"
+        if not include_errors:
+            query += " AND error_kind IS NULL"
+        return {(trial_id, int(sample)) for trial_id, sample in self._fetch("read recorded keys", query, (run, arm))}
+
+    def requests(self, run: str) -> list[ChatRequest]:
+        query = "SELECT request_json FROM requests WHERE run = ? ORDER BY position, trial_id"
+        return [request_from_json(text) for (text,) in self._fetch("read requests", query, (run,))]
+
+    def observations(self, run: str, *, arm: str | None = None, trial_ids: Iterable[str] | None = None
+                     ) -> list[StoredObservation]:
+        query, params = _SELECT_OBSERVATIONS, [run]
+        if arm is not None:
+            query, params = query + " AND arm = ?", [*params, arm]
+        if trial_ids is None:
+            rows = self._fetch("read observations", query, params)
+        else:
+            rows = self._fetch_in("read observations", query, params, "trial_id", sorted(set(trial_ids)))
+        stored = [observation_from_row(row) for row in rows]
+        return sorted(stored, key=lambda s: (s.key.trial_id, s.key.arm, s.key.sample))
+
+    def runs(self) -> list[str]:
+        query = "SELECT run FROM requests UNION SELECT run FROM observations"
+        return sorted(run for (run,) in self._fetch("read runs", query, ()))
+
+    def counts(self, run: str | None = None) -> list[ArmCount]:
+        query, params = (_COUNTS, ()) if run is None else (_COUNTS + " WHERE run = ?", (run,))
+        rows = self._fetch("read counts", query + " GROUP BY run, arm, sample", params)
+        counts = [ArmCount(run=r, arm=a, sample=int(s), observations=int(n), errors=int(e)) for r, a, s, n, e in rows]
+        return sorted(counts, key=lambda c: (c.run, c.arm, c.sample))
+
+    def schema_version(self) -> int:
+        with self._cursor("read schema version") as cursor:
+            return _current_version(cursor)
+
+    def close(self) -> None:
+        with self._lock:
+            connection, self._connection = self._connection, None
+        if connection is not None:
+            try:
+                connection.close()
+            except self._dialect.errors as exc:
+                raise self._error("close", exc) from exc
+
+    def _sql(self, query: str) -> str:
+        return query if self._dialect.placeholder == "?" else query.replace("?", self._dialect.placeholder)
+
+    def _fetch(self, operation: str, query: str, params: Sequence[Any]) -> list[Any]:
+        with self._cursor(operation) as cursor:
+            cursor.execute(self._sql(query), params)
+            return cursor.fetchall()
+
+    def _fetch_in(self, operation: str, query: str, params: Sequence[Any], column: str, values: Sequence[Any]
+                  ) -> list[Any]:
+        """``query AND column IN (values)``, in chunks so no statement holds too many placeholders."""
+        rows: list[Any] = []
+        for start in range(0, len(values), _IN_CHUNK):
+            chunk = values[start:start + _IN_CHUNK]
+            in_list = ", ".join("?" for _ in chunk)
+            rows += self._fetch(operation, f"{query} AND {column} IN ({in_list})", [*params, *chunk])
+        return rows
+
+    @contextmanager
+    def _cursor(self, operation: str) -> Iterator[Cursor]:
+        """A cursor on the connection, holding the lock; driver errors become ``StoreError``."""
+        with self._lock:
+            if self._connection is None:
+                raise StoreError(f"store {self.name}: {operation}: the store is closed")
+            try:
+                cursor = self._connection.cursor()
+                try:
+                    yield cursor
+                finally:
+                    cursor.close()
+            except self._dialect.errors as exc:
+                raise self._error(operation, exc) from exc
+
+    @contextmanager
+    def _transaction(self, operation: str) -> Iterator[Cursor]:
+        """A cursor inside one transaction: committed when the block ends, rolled back if it raises."""
+        with self._cursor(operation) as cursor:
+            cursor.execute(self._dialect.begin)
+            try:
+                yield cursor
+                cursor.execute("COMMIT")
+            except BaseException:
+                self._rollback(cursor)
+                raise
+
+    def _rollback(self, cursor: Cursor) -> None:
+        with suppress(*self._dialect.errors):  # the connection is broken; the original error says why
+            cursor.execute("ROLLBACK")
+
+    def _error(self, operation: str, exc: Exception) -> StoreError:
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        return StoreError(f"store {self.name}: {operation}: {detail}")
+
+
+def _current_version(cursor: Cursor) -> int:
+    cursor.execute("SELECT MAX(version) FROM modelswap_schema")
+    version = cursor.fetchall()[0][0]
+    return 0 if version is None else int(version)
+
+
+def request_row(run: str, position: int, request: ChatRequest, created_at: float) -> tuple[Any, ...]:
+    """The ``requests`` row of one request."""
+    return (run, request.id, position, request.category, _dumps(request.to_json()), created_at)
+
+
+def request_from_json(text: str) -> ChatRequest:
+    """A request back from its ``request_json`` column."""
+    data = json.loads(text)
+    return ChatRequest(id=data["id"], messages=tuple(data["messages"]), params=data["params"],
+                       category=data["category"], expect=data["expect"])
+
+
+def observation_row(stored: StoredObservation, recorded_at: float) -> tuple[Any, ...]:
+    """The ``observations`` row of one stored observation, in ``_OBSERVATION_COLUMNS`` order."""
+    key, obs = stored.key, stored.observation
+    usage, error = obs.usage, obs.error
+    return (key.run, key.trial_id, key.arm, key.sample, stored.role, obs.model, _text(obs.output), obs.finish_reason,
+            usage.prompt_tokens if usage else None, usage.completion_tokens if usage else None,
+            obs.latency_ms, obs.ttft_ms, obs.cost_usd,
+            error.kind if error else None, _text(error.message) if error else None, error.status if error else None,
+            _dumps(obs.params), obs.started_at, recorded_at)
+
+
+def _text(value: str | None) -> str | None:
+    """Text as both databases can hold it: PostgreSQL TEXT refuses NUL, so NUL becomes U+FFFD everywhere."""
+    return value.replace("\x00", "\ufffd") if value is not None and "\x00" in value else value
+
+
+def observation_from_row(row: Sequence[Any]) -> StoredObservation:
+    """A stored observation back from its row (``_OBSERVATION_COLUMNS`` order)."""
+    (run, trial_id, arm, sample, role, model, output, finish_reason, prompt_tokens, completion_tokens,
+     latency_ms, ttft_ms, cost_usd, error_kind, error_message, error_status, params_json, started_at, _) = row
+    usage = None
+    if prompt_tokens is not None and completion_tokens is not None:
+        usage = Usage(prompt_tokens=int(prompt_tokens), completion_tokens=int(completion_tokens))
+    error = None
+    if error_kind is not None:
+        error = ErrorInfo(kind=error_kind, message=error_message or "",
+                          status=None if error_status is None else int(error_status))
+    observation = Observation(arm=arm, model=model, output=output, finish_reason=finish_reason, usage=usage,
+                              latency_ms=float(latency_ms), ttft_ms=_float(ttft_ms), cost_usd=_float(cost_usd),
+                              error=error, started_at=float(started_at), params=json.loads(params_json))
+    return StoredObservation(key=ObservationKey(run=run, trial_id=trial_id, arm=arm, sample=int(sample)),
+                             role=role, observation=observation)
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

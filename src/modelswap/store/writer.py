@@ -1,0 +1,177 @@
+"""Write-behind for async code: observations go to the store in batches, off the event loop.
+
+What it is: ``BatchWriter``, a bounded queue in front of ``Store.save_observations``.
+``submit`` never blocks and never awaits: it queues the observation or, when the queue
+holds ``max_queue`` already, refuses it and counts a drop. One background task takes up to
+``max_batch`` observations, or whatever arrived within ``flush_interval_s`` of the first,
+and writes them with ``asyncio.to_thread`` so the event loop never waits on the database.
+``flush`` waits until everything submitted so far is written; ``close`` flushes and stops.
+What it is not: a durable queue. What the writer holds is lost if the process dies (at most
+``max_queue`` observations); ``record`` and the gateway call ``close`` on the way out.
+
+A batch the store fails to write (``StoreError`` or a DB-API error) is logged, without any
+request content, and retried once; if the retry fails too, the batch is counted in
+``failed_batches`` (its observations in ``failed``) and the writer carries on.
+
+Counters: ``submitted`` (accepted), ``written``, ``failed``, ``dropped`` (refused by
+``submit``), ``failed_batches``, ``retried_batches``. At rest,
+``submitted == written + failed``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections import deque
+
+from modelswap.errors import StoreError
+from modelswap.store.base import Store
+from modelswap.types import StoredObservation
+
+logger = logging.getLogger(__name__)
+
+WRITE_ERRORS: tuple[type[Exception], ...] = (StoreError, sqlite3.Error)
+
+
+class BatchWriter:
+    """Queues observations and writes them to ``store`` in batches from a background task."""
+
+    def __init__(self, store: Store, *, max_batch: int = 100, max_queue: int = 10_000,
+                 flush_interval_s: float = 0.25) -> None:
+        if max_batch < 1 or max_queue < 1 or flush_interval_s <= 0:
+            raise ValueError("max_batch and max_queue must be at least 1 and flush_interval_s above 0")
+        self.store = store
+        self.max_batch = max_batch
+        self.max_queue = max_queue
+        self.flush_interval_s = flush_interval_s
+        self.submitted = self.written = self.failed = self.dropped = 0
+        self.failed_batches = self.retried_batches = 0
+        self._pending: deque[StoredObservation] = deque()
+        self._taken = 0  # observations handed to a batch so far; ordinal of the next one to take
+        self._flush_upto = 0  # ``flush`` wants every observation up to this ordinal taken now
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def pending(self) -> int:
+        """Observations queued and not yet taken into a batch."""
+        return len(self._pending)
+
+    async def start(self) -> None:
+        """Start the background task (once)."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._drain(), name="modelswap-batch-writer")
+            self._task.add_done_callback(self._on_stopped)
+
+    def submit(self, stored: StoredObservation) -> bool:
+        """Queue ``stored`` for writing; ``False`` (and a drop counted) if the queue is full or closed."""
+        if self._closing or len(self._pending) >= self.max_queue:
+            self.dropped += 1
+            return False
+        self._pending.append(stored)
+        self.submitted += 1
+        self._wake.set()
+        return True
+
+    async def flush(self) -> None:
+        """Wait until every observation submitted so far is written (or counted failed)."""
+        target = self.submitted
+        if self._done() >= target:
+            return
+        if self._task is None or self._task.done():
+            raise RuntimeError("BatchWriter.flush: the writer is not running; call start() first")
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append((target, future))
+        self._flush_upto = max(self._flush_upto, target)
+        self._wake.set()
+        await future
+
+    async def close(self) -> None:
+        """Write everything submitted, then stop the background task. Later submissions are dropped."""
+        self._closing = True
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+        elif self._pending:
+            raise RuntimeError("BatchWriter.close: observations were submitted but the writer never started")
+
+    def _done(self) -> int:
+        return self.written + self.failed
+
+    async def _drain(self) -> None:
+        while await self._next_batch_ready():
+            batch = [self._pending.popleft() for _ in range(min(self.max_batch, len(self._pending)))]
+            self._taken += len(batch)
+            await self._write(batch)
+            self._release_waiters()
+
+    async def _next_batch_ready(self) -> bool:
+        """Wait for something to write, then until the batch is due; ``False`` once closed and empty."""
+        while not self._pending:
+            if self._closing:
+                return False
+            await self._wait(None)
+        deadline = asyncio.get_running_loop().time() + self.flush_interval_s
+        while not self._due():
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0 or not await self._wait(remaining):
+                break
+        return True
+
+    def _due(self) -> bool:
+        return len(self._pending) >= self.max_batch or self._closing or self._flush_upto > self._taken
+
+    async def _wait(self, timeout_s: float | None) -> bool:
+        """Wait for a submit, flush or close; ``False`` if ``timeout_s`` passed first."""
+        self._wake.clear()
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout_s)
+        except TimeoutError:
+            return False
+        return True
+
+    async def _write(self, batch: list[StoredObservation]) -> None:
+        if await self._try_write(batch, final=False):
+            return
+        self.retried_batches += 1
+        if not await self._try_write(batch, final=True):
+            self.failed_batches += 1
+            self.failed += len(batch)
+
+    async def _try_write(self, batch: list[StoredObservation], *, final: bool) -> bool:
+        try:
+            await asyncio.to_thread(self.store.save_observations, batch)
+        except WRITE_ERRORS as exc:
+            self._log_failure(batch, exc, final=final)
+            return False
+        self.written += len(batch)
+        return True
+
+    def _log_failure(self, batch: list[StoredObservation], exc: Exception, *, final: bool) -> None:
+        runs = sorted({stored.key.run for stored in batch})
+        outcome = "giving up on the batch" if final else "retrying once"
+        logger.warning("store write of %d observation(s) of run(s) %s failed (%s: %s); %s",
+                       len(batch), ", ".join(runs), type(exc).__name__, exc, outcome)
+
+    def _release_waiters(self) -> None:
+        done = self._done()
+        still: list[tuple[int, asyncio.Future[None]]] = []
+        for target, future in self._waiters:
+            if target > done:
+                still.append((target, future))
+            elif not future.done():
+                future.set_result(None)
+        self._waiters = still
+
+    def _on_stopped(self, task: asyncio.Task[None]) -> None:
+        """If the background task ends (a bug, a cancel), nobody may wait for it forever."""
+        error = RuntimeError("BatchWriter stopped before writing everything")
+        if not task.cancelled() and task.exception() is not None:
+            error = RuntimeError(f"BatchWriter stopped: {task.exception()!r}")
+        for _, future in self._waiters:
+            if not future.done():
+                future.set_exception(error)
+        self._waiters = []

@@ -1,0 +1,70 @@
+"""Shared fixtures: a real store of each dialect, and a maker of stored observations.
+
+``store_url`` gives a fresh, empty store location: a SQLite file in ``tmp_path``, or a
+schema of its own in the PostgreSQL database ``test`` (selected by search_path, dropped
+afterwards; these cases are marked ``postgres``). ``store`` is the store opened there.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modelswap.store import Store, open_store
+from modelswap.types import ErrorInfo, Observation, ObservationKey, Role, StoredObservation, Usage
+
+POSTGRES_URL = "postgresql://root@127.0.0.1:5432/test"
+
+MakeStored = Callable[..., StoredObservation]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'store.db'}"
+        return
+    psycopg = pytest.importorskip("psycopg")
+    schema = f"modelswap_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    opened = open_store(store_url)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def _make_stored(trial_id: str = "t1", *, run: str = "run", arm: str = "cand", sample: int = 0,
+                 role: Role = "candidate", model: str = "model-x", output: str | None = "ok",
+                 usage: tuple[int, int] | None = (10, 5), error: tuple[str, str, int | None] | None = None,
+                 **fields: Any) -> StoredObservation:
+    """A stored observation with plain defaults.
+
+    ``usage`` is (prompt_tokens, completion_tokens); ``error`` is (kind, message, status).
+    """
+    observation = Observation(
+        arm=arm, model=model, output=output,
+        usage=None if usage is None else Usage(prompt_tokens=usage[0], completion_tokens=usage[1]),
+        error=None if error is None else ErrorInfo(kind=error[0], message=error[1], status=error[2]),  # type: ignore[arg-type]
+        **fields)
+    return StoredObservation(key=ObservationKey(run=run, trial_id=trial_id, arm=arm, sample=sample), role=role,
+                             observation=observation)
+
+
+@pytest.fixture
+def make_stored() -> MakeStored:
+    """``make_stored(trial_id, run=..., arm=..., sample=..., output=..., error=(kind, message, status), ...)``."""
+    return _make_stored
