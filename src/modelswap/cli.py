@@ -8,12 +8,10 @@ that a library user would need; each command calls into a module that does the w
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, NoReturn
 
-import click
 import orjson
 import typer
 from rich.console import Console
@@ -31,7 +29,7 @@ from modelswap.traffic import Traffic, load_traffic
 EXIT_BAD_INPUT = 3
 EXIT_INTERRUPTED = 130
 
-app = typer.Typer(name="modelswap", no_args_is_help=True, add_completion=False,
+app = typer.Typer(name="modelswap", no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Swap the LLM under a running product without breaking it.")
 sim_app = typer.Typer(no_args_is_help=True, help="The simulator arm: a seeded model with configurable quirks.")
 app.add_typer(sim_app, name="sim")
@@ -170,18 +168,22 @@ def version_command() -> None:
     out.print(f"modelswap {__version__}")
 
 
+class Decision(Exception):
+    """Raised by gate commands to exit with the decision's code (0 go, 1 no_go, 2 inconclusive)."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+        super().__init__(code)
+
+
 def main() -> None:
-    """Entry point: run the CLI and turn modelswap errors into one line and exit code 3."""
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    """Entry point: modelswap errors become one line and exit 3; usage errors exit 3 too (2 means inconclusive)."""
     try:
-        code = app(standalone_mode=False)
+        app(prog_name="modelswap")
+    except Decision as decision:
+        sys.exit(decision.code)
     except ModelswapError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(EXIT_BAD_INPUT)
-    except click.exceptions.Abort:
-        err.print("[bold red]interrupted[/]")
-        sys.exit(EXIT_INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(EXIT_BAD_INPUT if exc.exit_code == 2 else exc.exit_code)
-    sys.exit(code if isinstance(code, int) else 0)
+    except SystemExit as exc:
+        sys.exit(EXIT_BAD_INPUT if exc.code == 2 else exc.code)
