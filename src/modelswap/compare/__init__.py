@@ -1,0 +1,1 @@
+"""Comparison: what changed between the primary and the candidate, and whether it matters."""

@@ -1,0 +1,110 @@
+"""The values of a comparison: trials as the comparators see them, and findings.
+
+What it is: ``Outcome`` (one side of a trial, reduced to what comparators read), ``Trial``
+(one request with its baseline, candidate and optional replica), and ``Finding`` (one
+comparator's result on one pair of sides). What it is not: triage or statistics; those
+read findings (``modelswap.compare.triage``, ``modelswap.compare.summary``).
+
+Vocabulary of a finding's ``status`` (the other side compared with the baseline):
+
+- ``same``: the check applies and nothing meaningful changed;
+- ``regression``: worse on this check (a broken contract, a lost ability);
+- ``improvement``: better on this check;
+- ``changed``: different, and no direction can be told (a human decides).
+
+``severity`` orders how much a regression hurts: ``info`` < ``minor`` < ``major`` < ``critical``.
+``behaviour`` names what the other side did in a form comparable across trials
+(``format:fenced-json``, ``language:fr``, ``refusal``): triage calls a behaviour *novel*
+when the baseline never showed it anywhere in the traffic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from modelswap.types import ChatRequest, Observation
+
+Status = Literal["same", "regression", "improvement", "changed"]
+Severity = Literal["info", "minor", "major", "critical"]
+Side = Literal["candidate", "replica"]
+SEVERITIES: tuple[Severity, ...] = ("info", "minor", "major", "critical")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Outcome:
+    """One side of a trial: what the arm answered, or why it did not."""
+
+    output: str | None
+    finish_reason: str | None = None
+    latency_ms: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.output is not None
+
+    @property
+    def text(self) -> str:
+        return self.output or ""
+
+    @classmethod
+    def of(cls, observation: Observation) -> Outcome:
+        """The outcome of a stored observation."""
+        usage = observation.usage
+        error = None
+        if observation.error is not None:
+            status = f" {observation.error.status}" if observation.error.status else ""
+            error = f"{observation.error.kind}{status}: {observation.error.message}"
+        return cls(output=observation.output, finish_reason=observation.finish_reason,
+                   latency_ms=observation.latency_ms, prompt_tokens=usage.prompt_tokens if usage else None,
+                   completion_tokens=usage.completion_tokens if usage else None, cost_usd=observation.cost_usd,
+                   error=error)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Trial:
+    """One request with every side observed for it. ``request.expect`` is the task's contract."""
+
+    id: str
+    request: ChatRequest
+    baseline: Outcome
+    candidate: Outcome
+    replica: Outcome | None = None
+
+    @property
+    def category(self) -> str:
+        return self.request.category
+
+    @property
+    def expect(self) -> dict[str, Any]:
+        return self.request.expect
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Finding:
+    """One comparator's result on one trial: the baseline's value, the other side's, and why it matters."""
+
+    check: str
+    version: int
+    status: Status
+    severity: Severity = "info"
+    baseline: Any = None
+    candidate: Any = None
+    reason: str = ""
+    behaviour: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The report form (``modelswap.report/v1``): the stable fields plus extras."""
+        data: dict[str, Any] = {"check": self.check, "severity": self.severity, "baseline": self.baseline,
+                                "candidate": self.candidate, "reason": self.reason, "status": self.status,
+                                "version": self.version}
+        if self.behaviour is not None:
+            data["behaviour"] = self.behaviour
+        if self.details:
+            data["details"] = self.details
+        return data
