@@ -292,8 +292,9 @@ async def test_refusal_becomes_the_output(upstream: Upstream, make: Make) -> Non
 
 
 @pytest.mark.parametrize(("forward_expect", "expect", "metadata"), [
-    (True, {"format": "json", "bullets": 3}, {"modelswap_expect": '{"format":"json","bullets":3}'}),
-    (True, {}, None),
+    (True, {"format": "json", "bullets": 3},
+     {"modelswap_category": "default", "modelswap_expect": '{"format":"json","bullets":3}'}),
+    (True, {}, {"modelswap_category": "default"}),
     (False, {"format": "json"}, None),
 ])
 async def test_forward_expect_sends_it_as_metadata(upstream: Upstream, make: Make, forward_expect: bool,
@@ -331,7 +332,7 @@ async def test_from_config_reads_the_key_from_env(server: tuple[Upstream, str], 
     received = upstream.received[0]
     assert received.headers["authorization"] == f"Bearer {KEY}"
     assert received.headers["x-team"] == "search"
-    assert received.json["metadata"] == {"modelswap_expect": '{"language":"fr"}'}
+    assert received.json["metadata"] == {"modelswap_category": "default", "modelswap_expect": '{"language":"fr"}'}
     assert (backend.timeout_s, backend.max_retries, backend.backoff_s) == (2.0, 2, 0.5)
 
 

@@ -19,7 +19,8 @@ def write(tmp_path: Path, *lines: object) -> Path:
 
 def test_native_line_keeps_every_field() -> None:
     request = parse_line(orjson.dumps({
-        "id": "q1", "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "日本の首都は?"}],
+        "id": "q1",
+        "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "日本の首都は?"}],
         "params": {"temperature": 0.2, "model": "ignored"}, "category": "qa-ja", "expect": {"language": "ja"}}))
     assert request.id == "q1"
     assert request.messages[1]["content"] == "日本の首都は?"

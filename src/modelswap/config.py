@@ -19,7 +19,7 @@ import os
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -103,7 +103,7 @@ class SimArm(_ArmBase):
     quirks: Quirks = Quirks()
 
 
-ArmConfig = Annotated[Union[OpenAIArm, LocalArm, SimArm], Field(discriminator="backend")]
+ArmConfig = Annotated[OpenAIArm | LocalArm | SimArm, Field(discriminator="backend")]
 BACKENDS: dict[str, type[_ArmBase]] = {"local": LocalArm, "openai": OpenAIArm, "sim": SimArm}
 
 
@@ -214,7 +214,8 @@ def _check_backends(data: dict[str, Any], root: yaml.Node | None, path: str) -> 
 
 def _check_routes(settings: Settings, root: yaml.Node | None, path: str) -> None:
     for name, route in settings.routes.items():
-        for field, arm in [("primary", route.primary), *[(f"candidates.{i}", c) for i, c in enumerate(route.candidates)]]:
+        named = [("primary", route.primary), *[(f"candidates.{i}", c) for i, c in enumerate(route.candidates)]]
+        for field, arm in named:
             if arm not in settings.arms:
                 loc = ("routes", name, *field.split("."))
                 raise ConfigError(f"unknown arm {arm!r}; expected one of {_names(settings.arms)}",

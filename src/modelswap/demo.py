@@ -68,7 +68,8 @@ def run_demo(workdir: Path, *, console: Console, errors: Console, limit: int | N
         results = asyncio.run(_record_both(settings, requests, add_line))
     for result in results:
         console.print(f"recorded {result.recorded} new observation(s) of {result.arm} "
-                      f"({result.errors} error(s), {result.already_recorded} already stored) in {result.elapsed_s:.0f} s")
+                      f"({result.errors} error(s), {result.already_recorded} already stored) "
+                      f"in {result.elapsed_s:.0f} s")
     with open_store(settings.store) as store:
         render_stored(console, store, run=RUN, examples=6)
     console.print(f"\nconfig: {config}\nagain: modelswap show -c {config} --run {RUN}")

@@ -97,7 +97,8 @@ async def record(requests: Sequence[ChatRequest], backend: Backend, store: Store
             await asyncio.gather(*workers, return_exceptions=True)
     finally:
         await writer.close()
-    return RecordResult(run=run, arm=backend.arm, planned=len(todo), already_recorded=len(requests) * repeat - len(todo),
+    return RecordResult(run=run, arm=backend.arm, planned=len(todo),
+                        already_recorded=len(requests) * repeat - len(todo),
                         recorded=counts["recorded"], errors=counts["errors"],
                         elapsed_s=time.perf_counter() - started)
 

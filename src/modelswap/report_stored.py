@@ -48,7 +48,8 @@ def _render_examples(console: Console, store: Store, *, run: str, examples: int)
         table.add_column("tokens / ms", justify="right", no_wrap=True)
         table.add_row("prompt", Text(_clip(str(request.messages[-1].get("content", "")))), "")
         for stored in by_trial[request.id]:
-            table.add_row(f"{stored.key.arm} ({stored.role})", _describe(stored.observation), _numbers(stored.observation))
+            observation = stored.observation
+            table.add_row(f"{stored.key.arm} ({stored.role})", _describe(observation), _numbers(observation))
         console.print(table)
 
 

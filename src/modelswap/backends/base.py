@@ -13,7 +13,6 @@ import abc
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Union
 
 from modelswap.price import Price
 from modelswap.types import ChatRequest, ErrorInfo, Observation, Usage
@@ -29,12 +28,12 @@ class Backend(abc.ABC):
     async def complete(self, request: ChatRequest) -> Observation:
         """Answer ``request``; failures are returned as data, never raised."""
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional: most backends hold nothing
         """Release pooled connections or loaded models; the default holds nothing."""
 
 
-Answer = Union[str, Observation]
-AnswerFn = Callable[[ChatRequest], Union[Answer, Awaitable[Answer]]]
+Answer = str | Observation
+AnswerFn = Callable[[ChatRequest], Answer | Awaitable[Answer]]
 
 
 class FunctionBackend(Backend):

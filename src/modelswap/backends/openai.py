@@ -126,10 +126,12 @@ class OpenAIBackend(Backend):
 
     def _body(self, request: ChatRequest, params: dict[str, Any]) -> dict[str, Any]:
         body: dict[str, Any] = {**params, "model": self.model, "messages": request.messages}
-        if self.forward_expect and request.expect:
+        if self.forward_expect:
             metadata = params.get("metadata")
-            body["metadata"] = {**(metadata if isinstance(metadata, dict) else {}),
-                                "modelswap_expect": orjson.dumps(request.expect).decode()}
+            extra = {"modelswap_category": request.category}
+            if request.expect:
+                extra["modelswap_expect"] = orjson.dumps(request.expect).decode()
+            body["metadata"] = {**(metadata if isinstance(metadata, dict) else {}), **extra}
         return body
 
     async def _attempt_all(self, payload: bytes) -> _Answer | ErrorInfo:
