@@ -34,7 +34,9 @@ CONFIG = """\
 store: sqlite:///{workdir}/modelswap.db
 arms:
   smol:  {{backend: local, model: smollm2-135m, n_threads: 1}}
-  gemma: {{backend: local, model: gemma3-270m, chat_format: gemma, n_threads: 1}}
+  # Gemma 3 270M is a base model: as a chat arm it echoes, so it answers through a completion prompt.
+  gemma: {{backend: local, model: gemma3-270m, n_threads: 1, completion_template: "Question: {{prompt}}\\nAnswer:",
+          params: {{stop: ["\\nQuestion:", "Question:"]}}}}
 routes:
   demo-bot:
     primary: smol
