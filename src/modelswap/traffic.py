@@ -80,13 +80,18 @@ def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
 
 def parse_line(raw: bytes | str, *, path: str = "<traffic>", line: int = 1) -> ChatRequest:
     """One traffic line as a ``ChatRequest``, or a ``TrafficError`` naming the field."""
-    def fail(message: str, where: str = "") -> TrafficError:
-        return TrafficError(message, path=path, line=line, field=where)
-
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise fail(f"invalid JSON: {exc}") from None
+        raise TrafficError(f"invalid JSON: {exc}", path=path, line=line) from None
+    return parse_request(data, path=path, line=line)
+
+
+def parse_request(data: Any, *, path: str = "<traffic>", line: int = 1, prefix: str = "") -> ChatRequest:
+    """A decoded traffic object as a ``ChatRequest``; ``prefix`` qualifies field names in errors."""
+    def fail(message: str, where: str = "") -> TrafficError:
+        return TrafficError(message, path=path, line=line, field=f"{prefix}{where}" if where else prefix.rstrip("."))
+
     if not isinstance(data, dict):
         raise fail(f"expected a JSON object, got {type(data).__name__}")
     if "custom_id" in data and "body" in data:

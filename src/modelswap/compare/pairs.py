@@ -1,0 +1,136 @@
+"""Pairs files: outputs recorded elsewhere, read into trials (``compare --pairs``).
+
+What it is: the reader of DESIGN.md section 4's pairs JSONL, for teams whose logs live
+outside modelswap. Each line holds one request and the baseline's, the candidate's and
+optionally the replica's outcome. A bad line is a ``TrafficError`` naming the file, line
+and field; it is skipped and counted like a bad traffic line. What it is not: the store
+reader (``modelswap.compare.source``).
+
+Line shape::
+
+    {"id", "category"?, "request": {...traffic fields...}, "expect"?: {...},
+     "baseline": {"output", "finish_reason"?, "latency_ms"?, "usage"?: {...}, "cost_usd"?, "error"?},
+     "candidate": {...same...}, "replica"?: {...same...}}
+
+``category`` and ``expect`` at the top level win over the request's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from modelswap.compare.model import Outcome, Trial
+from modelswap.errors import TrafficError
+from modelswap.traffic import parse_request
+
+_SIDES = ("baseline", "candidate", "replica")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Pairs:
+    """The trials read from one pairs file, and the lines that could not be read."""
+
+    path: str
+    trials: tuple[Trial, ...]
+    errors: tuple[TrafficError, ...] = ()
+
+
+def load_pairs(path: str | Path) -> Pairs:
+    """Read every line of a pairs file; bad lines are collected, good ones kept in order."""
+    name = str(path)
+    trials: list[Trial] = []
+    errors: list[TrafficError] = []
+    try:
+        lines = Path(path).read_bytes().splitlines()
+    except OSError as exc:
+        raise TrafficError(f"cannot open: {exc.strerror}", path=name, line=0) from None
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            trial = parse_pair(raw, path=name, line=number)
+            if trial.id in seen:
+                raise TrafficError(f"duplicate id {trial.id!r} (first on line {seen[trial.id]})", path=name,
+                                   line=number, field="id")
+        except TrafficError as error:
+            errors.append(error)
+            continue
+        seen[trial.id] = number
+        trials.append(trial)
+    return Pairs(path=name, trials=tuple(trials), errors=tuple(errors))
+
+
+def parse_pair(raw: bytes | str, *, path: str = "<pairs>", line: int = 1) -> Trial:
+    """One pairs line as a ``Trial``."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise TrafficError(f"invalid JSON: {exc}", path=path, line=line) from None
+    if not isinstance(data, dict):
+        raise TrafficError(f"expected a JSON object, got {type(data).__name__}", path=path, line=line)
+    request_data = data.get("request")
+    if not isinstance(request_data, dict):
+        raise TrafficError("required: an object with the request's messages", path=path, line=line, field="request")
+    request_data = dict(request_data)
+    for key in ("id", "category", "expect"):
+        if key in data:
+            request_data[key] = data[key]
+    request = parse_request(request_data, path=path, line=line, prefix="request.")
+    sides = {side: _outcome(data.get(side), side, path=path, line=line) for side in _SIDES
+             if side in data or side != "replica"}
+    return Trial(id=request.id, request=request, baseline=sides["baseline"],
+                 candidate=sides["candidate"], replica=sides.get("replica"))
+
+
+def _outcome(data: Any, side: str, *, path: str, line: int) -> Outcome:
+    def fail(message: str, field: str = "") -> TrafficError:
+        return TrafficError(message, path=path, line=line, field=f"{side}.{field}" if field else side)
+
+    if data is None:
+        raise fail("required: an object with the output")
+    if not isinstance(data, dict):
+        raise fail("must be an object")
+    output = data.get("output")
+    error = data.get("error")
+    if output is None and error is None:
+        raise fail("required (or an 'error')", "output")
+    if output is not None and not isinstance(output, str):
+        raise fail(f"must be a string, got {type(output).__name__}", "output")
+    usage = data.get("usage") or {}
+    if not isinstance(usage, dict):
+        raise fail("must be an object", "usage")
+    return Outcome(output=output, finish_reason=_optional(data, "finish_reason", str, fail),
+                   latency_ms=_number(data, "latency_ms", fail), cost_usd=_number(data, "cost_usd", fail),
+                   prompt_tokens=_count(usage, "prompt_tokens", fail),
+                   completion_tokens=_count(usage, "completion_tokens", fail),
+                   error=None if error is None else str(error))
+
+
+def _optional(data: dict[str, Any], key: str, kind: type, fail: Any) -> Any:
+    value = data.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise fail(f"must be a {kind.__name__}", key)
+    return value
+
+
+def _number(data: dict[str, Any], key: str, fail: Any) -> float | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise fail("must be a non-negative number", key)
+    return float(value)
+
+
+def _count(usage: dict[str, Any], key: str, fail: Any) -> int | None:
+    value = usage.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise fail("must be a non-negative integer", f"usage.{key}")
+    return value
