@@ -16,6 +16,7 @@ from modelswap.store.base import Store
 from modelswap.types import Observation, StoredObservation
 
 _CLIP = 160
+_ROLE_ORDER = {"primary": 0, "replica": 1, "candidate": 2}
 
 
 def render_stored(console: Console, store: Store, *, run: str, examples: int = 5) -> None:
@@ -47,7 +48,7 @@ def _render_examples(console: Console, store: Store, *, run: str, examples: int)
         table.add_column("output")
         table.add_column("tokens / ms", justify="right", no_wrap=True)
         table.add_row("prompt", Text(_clip(str(request.messages[-1].get("content", "")))), "")
-        for stored in by_trial[request.id]:
+        for stored in sorted(by_trial[request.id], key=lambda s: (_ROLE_ORDER[s.role], s.key.arm, s.key.sample)):
             observation = stored.observation
             table.add_row(f"{stored.key.arm} ({stored.role})", _describe(observation), _numbers(observation))
         console.print(table)
