@@ -1,0 +1,165 @@
+"""Paired figures where the request is the unit: one value per request, and the paired bootstrap.
+
+What it is: the numpy half of ``modelswap.compare.stats`` (import these names from there).
+``per_request_means`` and ``paired_means`` collapse repeated samples of one request to one
+value per request, because repeats of a request are not independent trials: a test that counts
+them as such grows more confident with every repeat while the evidence stays the same.
+``paired_bootstrap`` gives a percentile interval for any statistic of the two sides by
+resampling request indices (both sides of a request move together), with the statistics the
+summary needs: ``mean_difference``, ``mean_ratio`` (``cost_per_task_ratio``) and
+``quantile_ratio`` (``p95_latency_ratio``).
+
+What it is not: a test. Tests and intervals with a closed form are in ``stats``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+Statistic = Callable[[FloatArray, FloatArray], FloatArray | float]
+"""A statistic of (baseline, candidate) that reduces the last axis: ``(..., n)`` arrays in, ``(...)`` out."""
+
+BATCH_ELEMENTS = 1 << 22
+"""The bootstrap draws ``BATCH_ELEMENTS // n`` resamples at a time (at most ~32 MB per side)."""
+
+
+class RequestMeans(NamedTuple):
+    """One mean per request, requests in order of first appearance."""
+
+    ids: tuple[str, ...]
+    means: FloatArray
+
+
+class PairedMeans(NamedTuple):
+    """Each side's mean per request, and how many samples each request had."""
+
+    ids: tuple[str, ...]
+    baseline: FloatArray
+    candidate: FloatArray
+    samples: npt.NDArray[np.int64]
+
+
+class Bootstrap(NamedTuple):
+    """The statistic on the data, and its percentile interval over the resamples."""
+
+    estimate: float
+    ci: tuple[float, float]
+
+
+def _as_values(values: Sequence[float] | FloatArray, name: str) -> FloatArray:
+    """``values`` as a 1-D float array; ValueError when empty, not 1-D, or not finite."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1:
+        raise ValueError(f"{name}: expected a flat sequence of numbers, got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name}: no values (an empty sample has no statistic)")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name}: values must be finite (found NaN or infinity)")
+    return array
+
+
+def _group(ids: Sequence[str], n: int) -> tuple[tuple[str, ...], npt.NDArray[np.intp]]:
+    if len(ids) != n:
+        raise ValueError(f"ids: {len(ids)} ids for {n} values; expected one id per value")
+    index: dict[str, int] = {}
+    inverse = np.fromiter((index.setdefault(i, len(index)) for i in ids), dtype=np.intp, count=n)
+    return tuple(index), inverse
+
+
+def _means(inverse: npt.NDArray[np.intp], values: FloatArray, counts: npt.NDArray[np.int64]) -> FloatArray:
+    sums = np.asarray(np.bincount(inverse, weights=values, minlength=len(counts)), dtype=np.float64)
+    return sums / counts
+
+
+def per_request_means(ids: Sequence[str], values: Sequence[float] | FloatArray) -> RequestMeans:
+    """Collapse repeated samples to one value per request: the mean of its samples.
+
+    ``ids[i]`` names the request of ``values[i]``. Requests come back in order of first appearance.
+    """
+    array = _as_values(values, "values")
+    unique, inverse = _group(ids, len(array))
+    counts = np.bincount(inverse).astype(np.int64)
+    return RequestMeans(unique, _means(inverse, array, counts))
+
+
+def paired_means(ids: Sequence[str], baseline: Sequence[float] | FloatArray,
+                 candidate: Sequence[float] | FloatArray) -> PairedMeans:
+    """Collapse paired samples (``baseline[i]`` and ``candidate[i]`` answered request ``ids[i]``) per request."""
+    base, cand = _as_values(baseline, "baseline"), _as_values(candidate, "candidate")
+    if len(base) != len(cand):
+        raise ValueError(f"baseline and candidate: {len(base)} and {len(cand)} values; a pair needs both sides")
+    unique, inverse = _group(ids, len(base))
+    counts = np.bincount(inverse).astype(np.int64)
+    return PairedMeans(unique, _means(inverse, base, counts), _means(inverse, cand, counts), counts)
+
+
+def paired_bootstrap(baseline: Sequence[float] | FloatArray, candidate: Sequence[float] | FloatArray,
+                     statistic: Statistic, *, n_resamples: int = 2000, seed: int = 0,
+                     confidence: float = 0.95) -> Bootstrap:
+    """A percentile bootstrap interval for ``statistic(baseline, candidate)``, resampling requests.
+
+    Each resample draws n request indices with replacement and takes both sides of every drawn
+    request, so the pairing (and any correlation between the sides) is kept. The draw is
+    ``numpy.random.default_rng(seed).integers(0, n, (rows, n))`` batch after batch, which is what
+    ``scipy.stats.bootstrap(..., paired=True, method="percentile", batch=rows)`` draws with the
+    same generator: the same seed gives the same interval. A statistic that is not finite on
+    some resample (a zero denominator) is kept as is: infinities sort last, NaN makes the bound NaN.
+    """
+    base, cand = _as_values(baseline, "baseline"), _as_values(candidate, "candidate")
+    n = len(base)
+    if len(cand) != n:
+        raise ValueError(f"baseline and candidate: {n} and {len(cand)} values; a pair needs both sides")
+    if n_resamples < 1:
+        raise ValueError(f"n_resamples={n_resamples}: must be at least 1")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence={confidence}: must be between 0 and 1")
+    rng = np.random.default_rng(seed)
+    rows = max(1, BATCH_ELEMENTS // n)
+    parts = []
+    for start in range(0, n_resamples, rows):
+        index = rng.integers(0, n, size=(min(rows, n_resamples - start), n))
+        parts.append(np.asarray(statistic(base[index], cand[index]), dtype=np.float64))
+    alpha = (1 - confidence) / 2
+    with np.errstate(invalid="ignore"):  # between two infinite resamples the bound is NaN
+        low, high = np.quantile(np.concatenate(parts), [alpha, 1 - alpha])
+    return Bootstrap(float(np.asarray(statistic(base, cand))), (float(low), float(high)))
+
+
+def mean_difference(baseline: FloatArray, candidate: FloatArray) -> FloatArray:
+    """mean(candidate) - mean(baseline) along the last axis."""
+    return np.asarray(candidate.mean(axis=-1) - baseline.mean(axis=-1), dtype=np.float64)
+
+
+def mean_ratio(baseline: FloatArray, candidate: FloatArray) -> FloatArray:
+    """mean(candidate) / mean(baseline) along the last axis (inf or NaN when the baseline mean is 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(candidate.mean(axis=-1) / baseline.mean(axis=-1), dtype=np.float64)
+
+
+def cost_per_task_ratio(baseline: FloatArray, candidate: FloatArray) -> FloatArray:
+    """Mean candidate cost per task over mean baseline cost per task: 0.5 is half the price."""
+    return mean_ratio(baseline, candidate)
+
+
+def quantile_ratio(q: float) -> Statistic:
+    """The statistic quantile(candidate, q) / quantile(baseline, q) (numpy's linear quantile)."""
+    if not 0 <= q <= 1:
+        raise ValueError(f"q={q}: a quantile is between 0 and 1")
+
+    def ratio(baseline: FloatArray, candidate: FloatArray) -> FloatArray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(np.quantile(candidate, q, axis=-1) / np.quantile(baseline, q, axis=-1),
+                              dtype=np.float64)
+
+    ratio.__name__ = ratio.__qualname__ = f"quantile_ratio({q:g})"
+    return ratio
+
+
+def p95_latency_ratio(baseline: FloatArray, candidate: FloatArray) -> FloatArray:
+    """Candidate p95 latency over baseline p95 latency: 1.2 is a 20% slower tail."""
+    return np.asarray(quantile_ratio(0.95)(baseline, candidate), dtype=np.float64)
