@@ -38,7 +38,7 @@ SENTENCES: dict[str, str] = {
     "es": "Hoy hace buen tiempo, y el equipo se reunirá por la tarde.",
     "de": "Heute ist das Wetter angenehm, und das Team trifft sich am Nachmittag.",
     "ja": "今日は天気が良く、チームは午後に集まります。",
-    "zh": "今天天气很好，团队将在下午开会。",  # noqa: RUF001 - Chinese punctuation
+    "zh": "今天天气很好，团队将在下午开会。",
     "pt": "O tempo está agradável hoje, e a equipe vai se reunir à tarde.",
     "it": "Oggi il tempo è piacevole, e la squadra si riunirà nel pomeriggio.",
     "ru": "Сегодня хорошая погода, и команда встретится после обеда.",
@@ -52,7 +52,7 @@ NUMBER_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", 
 _WORDS = ("alpha", "amber", "blue", "cedar", "delta", "ember", "maple", "orbit", "river", "stone")
 _BULLETS = re.compile(r"\b(\d{1,2}|" + "|".join(NUMBER_WORDS) + r")\s+bullet(?:[\s-]+point)?s?\b")
 _JSON = re.compile(r"\bjson\b")
-_PUNCTUATION = "\"'.,;:!?()[]{}«»“”‘’¿¡"  # noqa: RUF001 - typographic quotes
+_PUNCTUATION = "\"'.,;:!?()[]{}«»“”‘’¿¡"
 _TOPIC_WORDS = 5
 _MAX_BULLETS = 50
 _MAX_DEPTH = 8

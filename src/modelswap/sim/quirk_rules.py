@@ -43,10 +43,10 @@ PARAPHRASES: dict[str, str] = {
     "es": "El equipo se reunirá por la tarde, y hoy hace buen tiempo.",
     "de": "Das Team trifft sich am Nachmittag, und heute ist das Wetter angenehm.",
     "ja": "チームは午後に集まります。今日は天気が良いです。",
-    "zh": "团队将在下午开会，今天天气很好。",  # noqa: RUF001 - Chinese punctuation
+    "zh": "团队将在下午开会，今天天气很好。",
     "pt": "A equipe vai se reunir à tarde, e o tempo está agradável hoje.",
     "it": "La squadra si riunirà nel pomeriggio, e oggi il tempo è piacevole.",
-    "ru": "Команда встретится после обеда, а сегодня хорошая погода.",  # noqa: RUF001 - Russian
+    "ru": "Команда встретится после обеда, а сегодня хорошая погода.",
     "nl": "Het team komt 's middags bij elkaar, en het weer is vandaag aangenaam.",
     "ko": "팀은 오후에 모이고, 오늘은 날씨가 좋습니다.",
 }
