@@ -14,8 +14,9 @@ Vocabulary of a finding's ``status`` (the other side compared with the baseline)
 
 ``severity`` orders how much a regression hurts: ``info`` < ``minor`` < ``major`` < ``critical``.
 ``behaviour`` names what the other side did in a form comparable across trials
-(``format:fenced-json``, ``language:fr``, ``refusal``): triage calls a behaviour *novel*
-when the baseline never showed it anywhere in the traffic.
+(``format:fenced-json``, ``language:fr``, ``refusal``) and ``baseline_behaviour`` what the
+baseline did: triage calls a behaviour *novel* when the baseline never showed it anywhere in
+the traffic.
 """
 
 from __future__ import annotations
@@ -96,6 +97,7 @@ class Finding:
     candidate: Any = None
     reason: str = ""
     behaviour: str | None = None
+    baseline_behaviour: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -105,6 +107,8 @@ class Finding:
                                 "version": self.version}
         if self.behaviour is not None:
             data["behaviour"] = self.behaviour
+        if self.baseline_behaviour is not None:
+            data["baseline_behaviour"] = self.baseline_behaviour
         if self.details:
             data["details"] = self.details
         return data

@@ -1,0 +1,105 @@
+"""Triage: one verdict per trial, with the findings that decided it.
+
+What it is: ``triage``, turning each compared trial into ``regression``, ``improvement``,
+``neutral`` or ``novel``. What it is not: the findings (comparators) or rates (summary).
+
+The rule, in order:
+
+1. A candidate finding is set aside as noise when the replica shows the same status on the
+   same check for this very trial, or when the noise floor judges the check's differences in
+   this category to be noise (``NoiseFloor.is_signal``).
+2. A moved refusal boundary (check ``refusal``, either way) makes the trial ``novel``: it needs
+   a human whichever way it moved, and the refusal explains the trial's other differences.
+3. A new language (check ``language``) or any ``changed`` finding (no direction can be told)
+   whose behaviour the baseline never showed anywhere in the traffic is *novel*.
+4. A remaining ``regression`` of severity ``minor`` or worse makes the trial ``regression``: a
+   broken contract is a regression even when the way it breaks is new (fenced JSON from a
+   primary that never fenced); otherwise a novel finding makes it ``novel``.
+5. A remaining ``improvement`` makes it ``improvement``; anything else is ``neutral``.
+
+The replica is triaged by the same rule without step 1: its verdicts are the noise floor of
+the verdict rates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from modelswap.compare.engine import Compared
+from modelswap.compare.model import Finding
+from modelswap.compare.noise import NoiseFloor
+
+Verdict = Literal["regression", "improvement", "neutral", "novel"]
+VERDICTS: tuple[Verdict, ...] = ("regression", "novel", "improvement", "neutral")
+REFUSAL_CHECK = "refusal"
+NOVEL_CHECKS = frozenset({"language"})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Triaged:
+    """A compared trial with its verdict, the findings that decided it, and what was set aside as noise."""
+
+    compared: Compared
+    verdict: Verdict
+    decisive: tuple[Finding, ...] = ()
+    within_noise: tuple[tuple[str, str], ...] = ()
+    replica_verdict: Verdict | None = None
+
+
+def baseline_behaviours(compared: Sequence[Compared]) -> frozenset[str]:
+    """Every behaviour the primary showed: the baseline side of all findings and the replica's own."""
+    seen = {f.baseline_behaviour for c in compared for f in (*c.findings, *c.noise) if f.baseline_behaviour}
+    seen |= {f.behaviour for c in compared for f in c.noise if f.behaviour}
+    return frozenset(seen)
+
+
+def triage(compared: Sequence[Compared], noise: NoiseFloor) -> list[Triaged]:
+    """The verdict of every trial (and of its replica, where there is one)."""
+    known = baseline_behaviours(compared)
+    out = []
+    for item in compared:
+        kept, set_aside = _without_noise(item, noise)
+        verdict, decisive = decide(kept, known)
+        replica = decide(list(item.noise), known)[0] if item.trial.replica is not None else None
+        out.append(Triaged(compared=item, verdict=verdict, decisive=tuple(decisive), within_noise=tuple(set_aside),
+                           replica_verdict=replica))
+    return out
+
+
+def _without_noise(item: Compared, noise: NoiseFloor) -> tuple[list[Finding], list[tuple[str, str]]]:
+    replica_status = {f.check: f.status for f in item.noise}
+    kept: list[Finding] = []
+    set_aside: list[tuple[str, str]] = []
+    for finding in item.findings:
+        if finding.status == "same":
+            kept.append(finding)
+            continue
+        if replica_status.get(finding.check) == finding.status:
+            set_aside.append((finding.check, f"the replica shows the same {finding.status} on this trial"))
+            continue
+        signal, reason = noise.is_signal(finding.check, item.trial.category)
+        if signal:
+            kept.append(finding)
+        else:
+            set_aside.append((finding.check, reason))
+    return kept, set_aside
+
+
+def decide(findings: Sequence[Finding], known_behaviours: frozenset[str]) -> tuple[Verdict, list[Finding]]:
+    """Steps 2-5 of the rule on findings already cleared of noise."""
+    moved = [f for f in findings if f.check == REFUSAL_CHECK and f.status != "same"]
+    if moved:
+        return "novel", moved
+    novel = [f for f in findings if f.behaviour and f.behaviour not in known_behaviours
+             and (f.status == "changed" or (f.status == "regression" and f.check in NOVEL_CHECKS))]
+    regressions = [f for f in findings if f.status == "regression" and f.severity != "info" and f not in novel]
+    if regressions:
+        return "regression", regressions
+    if novel:
+        return "novel", novel
+    improvements = [f for f in findings if f.status == "improvement"]
+    if improvements:
+        return "improvement", improvements
+    return "neutral", []
