@@ -1,0 +1,35 @@
+"""The JSON report file (``--json``), schema ``modelswap.report/v1``.
+
+What it is: writing ``Report.to_json`` with orjson (NaN and infinities become null, so the
+file is strict JSON). What it is not: the schema itself (``Report.to_json``) or its pinning
+test (``tests/test_report_json.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from modelswap.report.model import Report
+
+
+def render_json(report: Report) -> bytes:
+    """The report as indented, strict JSON."""
+    return orjson.dumps(_finite(report.to_json()), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+
+
+def write_json(report: Report, path: str | Path) -> None:
+    Path(path).write_bytes(render_json(report))
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value

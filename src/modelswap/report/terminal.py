@@ -1,0 +1,77 @@
+"""The terminal report: the decision, the gate checks, the categories at risk, metrics and the worst trials.
+
+What it is: ``render_terminal`` with Rich tables. What it is not: a file format (JSON,
+Markdown and HTML live beside it).
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from modelswap.compare.gate import GateResult
+from modelswap.report.model import Report
+from modelswap.report.text import DECISION_LABEL, fmt_ci, fmt_num, fmt_rate, metric_rows
+
+_STYLE = {"go": "bold green", "no_go": "bold red", "inconclusive": "bold yellow",
+          "pass": "green", "fail": "red", "not_applicable": "dim"}
+_CLIP = 200
+
+
+def render_terminal(console: Console, report: Report, *, worst: int = 3) -> None:
+    """Print the report."""
+    summary, gate = report.summary, report.gate
+    noise = (f"noise floor: replica {report.replica} on {summary.replica_trials} trials" if summary.noise_known
+             else "noise floor: unknown (no replica recorded; record the primary with --repeat 2)")
+    verdicts = ", ".join(f"{count} {verdict}" for verdict, count in summary.verdicts.items())
+    head = f"  {report.candidate} vs {report.baseline}: {summary.trials} trials ({verdicts})\n"
+    console.print(Panel(Text.assemble((DECISION_LABEL[gate.decision], _STYLE[gate.decision]), head, (noise, "dim")),
+                        title="modelswap compare", expand=False))
+    console.print(_gate_table(gate))
+    categories = Table(title="categories, most at risk first", title_justify="left")
+    for column in ("category", "trials", "regression", "95% CI", "replica", "novel", "improvement", "Holm p"):
+        categories.add_column(column, justify="left" if column == "category" else "right")
+    for c in summary.categories.values():
+        categories.add_row(Text(c.name, style="bold red" if c.significant else ""), str(c.trials),
+                           fmt_rate(c.regression_rate), fmt_ci(c.ci95, rate=True), fmt_rate(c.noise),
+                           str(c.verdicts["novel"]), str(c.verdicts["improvement"]), fmt_num(c.p_adjusted))
+    console.print(categories)
+    metrics = Table(title="metrics", title_justify="left")
+    for column in ("metric", "baseline", "candidate", "diff / ratio", "95% CI", "noise", "p"):
+        metrics.add_column(column, justify="left" if column == "metric" else "right")
+    for row in metric_rows(report):
+        metrics.add_row(*row)
+    console.print(metrics)
+    for t in report.worst(worst):
+        trial = t.compared.trial
+        table = Table(title=f"{t.verdict}: {trial.id} [{trial.category}]", title_justify="left", show_lines=True)
+        table.add_column("baseline", ratio=1, overflow="fold")
+        table.add_column("candidate", ratio=1, overflow="fold")
+        table.add_row(Text(_clip(trial.baseline.output or trial.baseline.error or "")),
+                      Text(_clip(trial.candidate.output or trial.candidate.error or "")))
+        console.print(table)
+        for finding in t.decisive:
+            console.print(Text(f"  {finding.check} ({finding.severity}): {finding.reason}", style="dim"))
+
+
+def render_gate(console: Console, gate: GateResult) -> None:
+    """Print a gate decision and its checks (``modelswap gate``)."""
+    console.print(Text(f"decision: {DECISION_LABEL[gate.decision]}", style=_STYLE[gate.decision]))
+    console.print(_gate_table(gate))
+
+
+def _gate_table(gate: GateResult) -> Table:
+    checks = Table(title="gate", title_justify="left")
+    for column in ("check", "outcome", "observed", "limit", "reason"):
+        checks.add_column(column, overflow="fold")
+    for check in gate.checks:
+        checks.add_row(check.name + (" (critical)" if check.critical else ""),
+                       Text(check.outcome, style=_STYLE.get(check.outcome, "yellow")),
+                       fmt_num(check.observed), fmt_num(check.threshold), Text(check.reason))
+    return checks
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= _CLIP else text[: _CLIP - 1] + "…"
