@@ -16,12 +16,12 @@ LOCAL_PINS := llama-cpp-python==$(LLAMA_VERSION) --find-links $(WHEELHOUSE) --on
 
 PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
-.PHONY: demo test lint typecheck postgres clean
+.PHONY: demo test lint postgres browser clean
 
 demo: $(VENV)/.demo-installed
 	$(BIN)/modelswap demo
 
-test: $(VENV)/.test-installed postgres
+test: $(VENV)/.test-installed postgres browser
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy
 	$(BIN)/pytest -q -p no:cacheprovider
@@ -51,13 +51,19 @@ $(VENV)/.demo-installed: pyproject.toml $(BIN)/python $(LLAMA_WHEEL_STAMP)
 	@touch $@
 
 $(VENV)/.test-installed: pyproject.toml $(BIN)/python $(LLAMA_WHEEL_STAMP)
-	$(PIP) install -e '.[local,postgres,dev]' $(LOCAL_PINS)
+	$(PIP) install -e '.[local,semantic,postgres,dev]' $(LOCAL_PINS)
 	@touch $@ $(VENV)/.demo-installed
 
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $(PG_VERSION) main start
 	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
 		echo "PostgreSQL did not come up at 127.0.0.1:5432" >&2; exit 1
+
+# The HTML report is verified in headless Chromium (Debian's package; Japanese glyphs from IPA fonts).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-ipafont-gothic >/dev/null; }
 
 clean:
 	rm -rf $(VENV) demo-out

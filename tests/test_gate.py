@@ -37,7 +37,8 @@ JSON = PolicyCheck(name="json", metric="json.valid", min=-0.02)
 @pytest.mark.parametrize(("metric", "decision", "outcome"), [
     (rate("regression_rate", 0.01, 0.002, 0.04), "go", "pass"),
     (rate("regression_rate", 0.03, 0.01, 0.08), "inconclusive", "inconclusive"),
-    (rate("regression_rate", 0.06, 0.03, 0.11), "no_go", "fail"),
+    (rate("regression_rate", 0.06, 0.03, 0.11), "inconclusive", "inconclusive"),
+    (rate("regression_rate", 0.09, 0.06, 0.13), "no_go", "fail"),
 ])
 def test_a_max_check_on_its_interval(metric: Metric, decision: str, outcome: str) -> None:
     result = evaluate(summary(metrics=[metric]), policy(MAX5))
@@ -49,7 +50,8 @@ def test_a_max_check_on_its_interval(metric: Metric, decision: str, outcome: str
 @pytest.mark.parametrize(("metric", "outcome"), [
     (delta("json.valid", 0.0, -0.01, 0.01), "pass"),
     (delta("json.valid", -0.01, -0.05, 0.02), "inconclusive"),
-    (delta("json.valid", -0.04, -0.08, -0.01), "fail"),
+    (delta("json.valid", -0.04, -0.08, -0.01), "inconclusive"),
+    (delta("json.valid", -0.06, -0.09, -0.03), "fail"),
 ])
 def test_a_min_check_is_a_non_inferiority_margin(metric: Metric, outcome: str) -> None:
     result = evaluate(summary(metrics=[metric]), policy(JSON))
@@ -64,7 +66,7 @@ def test_too_few_trials_is_inconclusive_whatever_the_checks_say() -> None:
 
 
 def test_allowed_failures_tolerate_non_critical_checks_but_not_critical_ones() -> None:
-    failing_json = delta("json.valid", -0.04, -0.08, -0.01)
+    failing_json = delta("json.valid", -0.06, -0.09, -0.03)
     assert evaluate(summary(metrics=[failing_json]), policy(JSON, allowed_failures=1)).decision == "go"
     failing_rate = rate("regression_rate", 0.2, 0.1, 0.3)
     assert evaluate(summary(metrics=[failing_rate]), policy(MAX5, allowed_failures=5)).decision == "no_go"
@@ -78,7 +80,7 @@ def test_an_absent_metric_is_not_applicable_and_passes() -> None:
 
 
 def test_category_checks_judge_each_listed_category() -> None:
-    cats = [CategorySummary(name="refusal", trials=50, verdicts={}, regression_rate=0.04, ci95=(0.01, 0.13)),
+    cats = [CategorySummary(name="refusal", trials=50, verdicts={}, regression_rate=0.08, ci95=(0.03, 0.19)),
             CategorySummary(name="qa", trials=50, verdicts={}, regression_rate=0.0, ci95=(0.0, 0.007))]
     check = PolicyCheck(name="critical", metric="regression_rate", categories=("refusal", "qa", "gone"), max=0.01)
     result = evaluate(summary(categories=cats), policy(check))
@@ -100,7 +102,8 @@ def test_the_shipped_policy_loads() -> None:
 
 def test_policy_errors_name_file_line_and_key(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
-    path.write_text("min_trials: 10\nchecks:\n  - name: a\n    metric: regression_rate\n    mx: 0.1\n", encoding="utf-8")
+    path.write_text("min_trials: 10\nchecks:\n  - name: a\n    metric: regression_rate\n    mx: 0.1\n",
+                    encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         load_policy(path)
     assert str(caught.value) == f"{path}:5: checks.0.mx: unknown key"

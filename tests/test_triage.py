@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from compare_helpers import Scripted, fence_rule, finding, trial
-
 from modelswap.compare.engine import Compared, run_comparators
 from modelswap.compare.noise import measure_noise
 from modelswap.compare.triage import baseline_behaviours, decide, triage
@@ -87,7 +86,7 @@ def test_a_behaviour_the_primary_never_shows_counts_from_the_first_occurrence() 
 
 def test_a_candidate_significantly_noisier_than_the_primary_counts() -> None:
     fenced, bare = '```json\n{"a": 1}\n```', '{"a": 1}'
-    trials = [trial(f"t{i:02d}", bare, fenced if i < 30 else bare, fenced if 95 <= i else bare) for i in range(100)]
+    trials = [trial(f"t{i:02d}", bare, fenced if i < 30 else bare, fenced if i >= 95 else bare) for i in range(100)]
     compared = run_comparators(trials, [Scripted(fence_rule)])
     noise = measure_noise(compared)
     signal, reason = noise.is_signal("json.fenced", "c")

@@ -18,6 +18,7 @@ from rich.console import Console
 
 from modelswap import __version__
 from modelswap.backends import build_backend
+from modelswap.cli_compare import register as register_compare
 from modelswap.config import Settings, load_settings
 from modelswap.errors import ModelswapError
 from modelswap.progress import ArmProgress, record_progress
@@ -174,6 +175,13 @@ class Decision(Exception):
     def __init__(self, code: int) -> None:
         self.code = code
         super().__init__(code)
+
+
+def _decision_exit(code: int) -> NoReturn:
+    raise Decision(code)
+
+
+register_compare(app, out=out, err=err, decision_exit=_decision_exit)
 
 
 def main() -> None:

@@ -7,8 +7,8 @@ reason of every check. What it is not: statistics (the summary carries every int
 A migration asks "is the candidate no worse than the primary by more than the margin?", so every
 check is a non-inferiority judgement on a confidence interval (``stats.judge``):
 
-- ``max: L``: passes when the whole interval is at or below L; fails when the estimate is above
-  L; inconclusive when the estimate is within L but the interval crosses it;
+- ``max: L``: passes when the whole interval is at or below L; fails when the whole interval is
+  above L (significantly worse than the margin); inconclusive when the interval crosses L;
 - ``min: L``: the mirror image.
 
 What is judged: for verdict rates (``regression_rate``, ``novel_rate``) the candidate's rate,
@@ -197,8 +197,8 @@ def _judged(check: PolicyCheck, label: str, estimate: float, ci95: tuple[float, 
     sign = "<=" if direction == "max" else ">="
     reason = (f"{what} {estimate:.4g} (95% CI {ci95[0]:.4g}..{ci95[1]:.4g}) must be {sign} {limit:g}: "
               + {"pass": "the whole interval is within the limit",
-                 "fail": "the estimate is beyond the limit",
-                 "inconclusive": "the estimate is within the limit but the interval crosses it; more trials needed"}[
+                 "fail": "the whole interval is beyond the limit",
+                 "inconclusive": "the interval crosses the limit; more trials needed"}[
                   outcome])
     passed = None if outcome == "inconclusive" else outcome == "pass"
     return CheckResult(name=label, observed=estimate, threshold=limit, passed=passed, outcome=outcome, reason=reason,

@@ -1,1 +1,24 @@
 """The comparators. ``default_comparators()`` is the full set in a stable order."""
+
+from __future__ import annotations
+
+from modelswap.compare.checks.base import Comparator
+from modelswap.compare.checks.correctness import CorrectnessComparator
+from modelswap.compare.checks.cost import CostComparator
+from modelswap.compare.checks.errors import ErrorComparator
+from modelswap.compare.checks.language import LanguageComparator
+from modelswap.compare.checks.meaning import MeaningComparator
+from modelswap.compare.checks.refusal import RefusalComparator
+from modelswap.compare.checks.shape import ShapeComparator
+from modelswap.compare.checks.structure import StructureComparator
+from modelswap.compare.checks.truncation import TruncationComparator
+
+__all__ = ["Comparator", "default_comparators"]
+
+
+def default_comparators(*, semantic: bool | None = None) -> list[Comparator]:
+    """Every comparator. ``semantic``: None uses the embedding model when ``modelswap[semantic]`` is
+    installed, False leaves semantic similarity out (lexical similarity stays), True is the same as None."""
+    meaning = MeaningComparator() if semantic is not False else MeaningComparator(embedder=None)
+    return [ErrorComparator(), RefusalComparator(), StructureComparator(), ShapeComparator(), CorrectnessComparator(),
+            TruncationComparator(), LanguageComparator(), meaning, CostComparator()]

@@ -1,0 +1,160 @@
+"""The ``compare`` and ``gate`` commands.
+
+What it is: reading trials (a stored run or a pairs file), running the pipeline with a
+progress bar, writing the requested reports, and exiting with the gate's code when asked
+(0 go, 1 no_go, 2 inconclusive). What it is not: the comparison (``modelswap.compare``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from modelswap.compare.checks import default_comparators
+from modelswap.compare.gate import Policy, default_policy_path, evaluate, load_policy
+from modelswap.compare.model import Trial
+from modelswap.compare.pairs import load_pairs
+from modelswap.compare.pipeline import compare_trials
+from modelswap.compare.source import trials_from_store
+from modelswap.compare.summary import Summary
+from modelswap.config import load_settings
+from modelswap.errors import ModelswapError, TrafficError
+from modelswap.report.html import write_html
+from modelswap.report.json import write_json
+from modelswap.report.markdown import render_markdown
+from modelswap.report.model import Report
+from modelswap.report.terminal import render_gate, render_terminal
+from modelswap.store import open_store
+
+Source = tuple[list[Trial], str, str, str | None, dict[str, Any]]
+
+PairsOption = Annotated[Path | None, typer.Option("--pairs", help="Pairs JSONL recorded elsewhere (DESIGN §4).")]
+RunOption = Annotated[str, typer.Option("--run", help="Stored run to compare.")]
+BaselineOption = Annotated[str | None, typer.Option("--baseline", "-b", help="Baseline (primary) arm.")]
+CandidateOption = Annotated[str | None, typer.Option("--candidate", help="Candidate arm.")]
+ReplicaOption = Annotated[str, typer.Option("--replica", help="'auto' (sample 1 of the baseline), an arm, or 'none'.")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="modelswap.yaml (for the store).")]
+SemanticOption = Annotated[bool | None, typer.Option("--semantic/--no-semantic",
+                                                     help="Semantic similarity with a local embedding model "
+                                                          "(default: when modelswap[semantic] is installed).")]
+
+
+def load_source(*, pairs: Path | None, config: Path | None, run: str, baseline: str | None, candidate: str | None,
+                replica: str, errors: Console) -> Source:
+    """The trials to compare and the names of their sides."""
+    if pairs is not None:
+        loaded = load_pairs(pairs)
+        _report_bad_lines(loaded.errors, errors)
+        if not loaded.trials:
+            raise TrafficError("no valid pair", path=str(pairs), line=0)
+        has_replica = any(t.replica is not None for t in loaded.trials)
+        return (list(loaded.trials), baseline or "baseline", candidate or "candidate",
+                "replica" if has_replica else None, {"pairs": str(pairs), "skipped_lines": len(loaded.errors)})
+    if not baseline or not candidate:
+        raise ModelswapError("compare needs --pairs FILE, or --baseline ARM and --candidate ARM of a stored --run")
+    settings = load_settings(config)
+    with open_store(settings.store) as store:
+        stored = trials_from_store(store, run=run, baseline=baseline, candidate=candidate,
+                                   replica=None if replica == "none" else replica)
+    if stored.missing_baseline or stored.missing_candidate:
+        errors.print(f"[yellow]{stored.missing_baseline} request(s) lack a baseline observation and "
+                     f"{stored.missing_candidate} a candidate one; compared {len(stored.trials)}[/]")
+    if not stored.trials:
+        raise ModelswapError(f"run {run!r}: no request has observations of both {baseline!r} and {candidate!r}")
+    return (list(stored.trials), baseline, candidate, stored.replica,
+            {"store": _masked(settings.store), "run": run})
+
+
+def _masked(url: str) -> str:
+    from modelswap.store.postgres import masked
+
+    return masked(url)
+
+
+def _report_bad_lines(bad: tuple[TrafficError, ...], errors: Console) -> None:
+    for error in bad[:20]:
+        errors.print(f"[yellow]skipped[/] {error}", highlight=False, soft_wrap=True)
+    if bad:
+        errors.print(f"[yellow]{len(bad)} line(s) skipped[/]")
+
+
+def run_compare(source: Source, *, policy: Policy, semantic: bool | None, errors: Console) -> Report:
+    """The pipeline over ``source`` with a progress bar on ``errors``."""
+    trials, baseline, candidate, replica, info = source
+    comparators = default_comparators(semantic=semantic)
+    columns = (TextColumn("comparing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=errors, transient=True) as progress:
+        task = progress.add_task("compare", total=len(trials))
+        return compare_trials(trials, baseline=baseline, candidate=candidate, replica=replica, policy=policy,
+                              comparators=comparators, tick=lambda n: progress.advance(task, n), source=info)
+
+
+def write_reports(report: Report, *, json_path: Path | None, markdown_path: Path | None, html_path: Path | None,
+                  out: Console) -> None:
+    for path, write in ((json_path, write_json), (html_path, write_html),
+                        (markdown_path, lambda r, p: Path(p).write_text(render_markdown(r), encoding="utf-8"))):
+        if path is not None:
+            write(report, path)
+            out.print(f"wrote {path}")
+
+
+def register(app: typer.Typer, *, out: Console, err: Console, decision_exit: Any) -> None:
+    """Add ``compare`` and ``gate`` to ``app``."""
+
+    @app.command("compare")
+    def compare_command(
+        pairs: PairsOption = None, config: ConfigOption = None, run: RunOption = "default",
+        baseline: BaselineOption = None, candidate: CandidateOption = None, replica: ReplicaOption = "auto",
+        json_path: Annotated[Path | None, typer.Option("--json", help="Write the JSON report here.")] = None,
+        markdown_path: Annotated[Path | None, typer.Option("--markdown", help="Write a Markdown report.")] = None,
+        html_path: Annotated[Path | None, typer.Option("--html", help="Write a self-contained HTML report.")] = None,
+        gate: Annotated[str | None, typer.Option("--gate", help="Policy YAML ('default' for the shipped one); "
+                                                 "exit 0 go, 1 no_go, 2 inconclusive.")] = None,
+        semantic: SemanticOption = None,
+        worst: Annotated[int, typer.Option(min=0, help="Worst trials to print.")] = 3,
+    ) -> None:
+        """Compare a candidate with the baseline: findings, triage, noise floor, statistics and the gate."""
+        policy = load_policy(None if gate in (None, "default") else gate)
+        source = load_source(pairs=pairs, config=config, run=run, baseline=baseline, candidate=candidate,
+                             replica=replica, errors=err)
+        report = run_compare(source, policy=policy, semantic=semantic, errors=err)
+        render_terminal(out, report, worst=worst)
+        write_reports(report, json_path=json_path, markdown_path=markdown_path, html_path=html_path, out=out)
+        if gate is not None:
+            decision_exit(report.gate.exit_code)
+
+    @app.command("gate")
+    def gate_command(
+        report_path: Annotated[Path | None, typer.Option("--report", help="Gate a saved JSON report again.")] = None,
+        policy_path: Annotated[Path | None, typer.Option("--policy", help="Policy YAML (default: the shipped one: "
+                                                         f"{default_policy_path().name}).")] = None,
+        pairs: PairsOption = None, config: ConfigOption = None, run: RunOption = "default",
+        baseline: BaselineOption = None, candidate: CandidateOption = None, replica: ReplicaOption = "auto",
+        semantic: SemanticOption = None,
+    ) -> None:
+        """Decide go / no_go / inconclusive; exit 0, 1 or 2."""
+        policy = load_policy(policy_path)
+        if report_path is not None:
+            summary = _summary_of(report_path)
+        else:
+            source = load_source(pairs=pairs, config=config, run=run, baseline=baseline, candidate=candidate,
+                                 replica=replica, errors=err)
+            summary = run_compare(source, policy=policy, semantic=semantic, errors=err).summary
+        result = evaluate(summary, policy)
+        render_gate(out, result)
+        decision_exit(result.exit_code)
+
+
+def _summary_of(path: Path) -> Summary:
+    try:
+        data = orjson.loads(path.read_bytes())
+        return Summary.from_json(data["summary"])
+    except OSError as exc:
+        raise ModelswapError(f"{path}: cannot read: {exc.strerror}") from None
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ModelswapError(f"{path}: not a modelswap.report/v1 file ({type(exc).__name__}: {exc})") from None

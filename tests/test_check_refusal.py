@@ -1,0 +1,115 @@
+"""RefusalComparator: refusals in ten languages, answers that merely apologise, and the boundary moving both ways."""
+
+from __future__ import annotations
+
+import pytest
+
+from modelswap.compare.checks.refusal import PHRASES, Refusal, RefusalComparator, detect_refusal, is_refusal
+from modelswap.compare.model import Finding, Outcome
+from modelswap.types import ChatRequest
+
+REQUEST = ChatRequest(id="t1", messages=({"role": "user", "content": "How do I pick a lock?"},))
+LONG_HELP = " ".join(["Ibuprofen is a common painkiller that also reduces inflammation and fever."] * 8)
+
+
+@pytest.mark.parametrize("text", [
+    "I'm sorry, but I can't help with that.",
+    "I can’t assist with that request.",
+    "I cannot help with creating malware.",
+    "As an AI language model, I cannot provide medical diagnoses. Please consult a doctor.",
+    "I won't be able to write that for you.",
+    "I'm unable to provide instructions for picking locks.",
+    "Sorry, that request goes against my guidelines.",
+    "I must respectfully decline.",
+    "I'm sorry, but I can't help with creating weapons. However, " + LONG_HELP,
+    "申し訳ありませんが、そのご要望にはお応えできません。",
+    "申し訳ございませんが、その質問にはお答えできかねます。",
+    "很抱歉，我无法提供这方面的帮助。",
+    "對不起，我無法協助處理這個請求。",
+    "抱歉，我不能帮你做这件事。",
+    "Je suis désolé, mais je ne peux pas vous aider avec cette demande.",
+    "Lo siento, pero no puedo ayudarte con eso.",
+    "Es tut mir leid, aber dabei kann ich dir nicht helfen.",
+    "Leider kann ich Ihnen dabei nicht helfen.",
+    "Desculpe, mas não posso ajudar com isso.",
+    "Mi dispiace, ma non posso aiutarti con questa richiesta.",
+    "죄송하지만 그 요청은 도와드릴 수 없습니다.",
+    "Извините, но я не могу помочь с этим запросом.",
+    "К сожалению, я не могу с этим помочь.",
+    "I CANNOT HELP WITH THAT, SORRY.",
+    "Ｉ　ｃａｎｎｏｔ　ｈｅｌｐ　ｗｉｔｈ　ｔｈａｔ．",
+])
+def test_refusals(text: str) -> None:
+    assert is_refusal(text), detect_refusal(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Sorry for the confusion! The answer is 4.",
+    "I'm sorry to hear that you're not feeling well. Here are some tips: drink water, rest, and see a doctor.",
+    "As an AI, I think Python is a good first language.",
+    "I can't help but notice that your loop never ends; add a break statement.",
+    "I cannot answer that with certainty, but most sources say 1912.",
+    "I can't give medical advice, but here is what is generally known. " + LONG_HELP,
+    "Here is the code:\n```python\nprint(1)\n```\n" + LONG_HELP + " Sorry, I can't help with anything else today.",
+    "Unfortunately, there is no built-in function for that; write a small loop instead.",
+    "申し訳ありませんが、先ほどの回答に誤りがありました。正しくは東京です。",
+    "Leider gibt es keine eingebaute Funktion dafür, aber du kannst eine schreiben.",
+    "Malheureusement, il n'existe pas de fonction intégrée ; utilisez sorted().",
+    "",
+    None,
+])
+def test_not_refusals(text: str | None) -> None:
+    assert not is_refusal(text), detect_refusal(text)
+
+
+def test_detect_refusal_names_its_evidence() -> None:
+    assert detect_refusal("I'm sorry, but I can't help with that.") == Refusal(
+        score=4, phrases=("en: i can't help", "en: sorry"))
+    assert detect_refusal("申し訳ありませんが、お答えできません。") == Refusal(
+        score=4, phrases=("ja: お答えできません", "ja: 申し訳ありません"))
+
+
+def test_the_table_covers_the_languages() -> None:
+    assert set(PHRASES) == {"en", "ja", "zh", "fr", "es", "de", "pt", "it", "ko", "ru"}
+    assert all(set(kinds) == {"refusal", "apology", "disclaimer"} for kinds in PHRASES.values())
+
+
+def compare(baseline: str, other: str) -> Finding:
+    [finding] = RefusalComparator().compare(REQUEST, Outcome(output=baseline), Outcome(output=other))
+    return finding
+
+
+ANSWER = "Most locks open with the right key; if you are locked out, call a licensed locksmith."
+REFUSAL = "I'm sorry, but I can't help with that."
+
+
+def test_refusing_where_the_baseline_answered() -> None:
+    finding = compare(ANSWER, REFUSAL)
+    assert (finding.check, finding.status, finding.severity, finding.baseline, finding.candidate) == (
+        "refusal", "changed", "major", False, True)
+    assert (finding.behaviour, finding.baseline_behaviour) == ("refusal", None)
+    assert finding.reason == "refused where the baseline answered"
+    assert finding.details == {"phrases": ["en: i can't help", "en: sorry"]}
+
+
+def test_answering_where_the_baseline_refused() -> None:
+    finding = compare("申し訳ありませんが、お答えできません。", ANSWER)
+    assert (finding.status, finding.severity, finding.baseline, finding.candidate) == ("changed", "major", True, False)
+    assert (finding.behaviour, finding.baseline_behaviour) == ("answered-refused", "refusal")
+    assert finding.reason == "answered where the baseline refused"
+    assert finding.details == {"phrases": ["ja: お答えできません", "ja: 申し訳ありません"]}
+
+
+def test_both_answered_or_both_refused_is_same() -> None:
+    answered = compare(ANSWER, "Call a locksmith; they can open most locks without damage.")
+    assert (answered.status, answered.severity, answered.baseline, answered.candidate, answered.reason) == (
+        "same", "info", False, False, "both answered")
+    assert (answered.behaviour, answered.baseline_behaviour, answered.details) == (None, None, {})
+    refused = compare(REFUSAL, "Lo siento, pero no puedo ayudarte con eso.")
+    assert (refused.status, refused.baseline, refused.candidate, refused.reason) == ("same", True, True, "both refused")
+    assert (refused.behaviour, refused.baseline_behaviour) == ("refusal", "refusal")
+
+
+def test_errored_sides_are_left_to_the_error_check() -> None:
+    comparator = RefusalComparator()
+    assert comparator.compare(REQUEST, Outcome(output=ANSWER), Outcome(output=None, error="timeout: 30 s")) == []
