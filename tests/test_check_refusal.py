@@ -113,3 +113,8 @@ def test_both_answered_or_both_refused_is_same() -> None:
 def test_errored_sides_are_left_to_the_error_check() -> None:
     comparator = RefusalComparator()
     assert comparator.compare(REQUEST, Outcome(output=ANSWER), Outcome(output=None, error="timeout: 30 s")) == []
+
+
+def test_a_polite_japanese_refrain_is_a_refusal() -> None:
+    assert is_refusal("申し訳ありませんが、刃物に関する情報の提供はお控えしております。ご了承ください。")
+    assert not is_refusal("砥石を10〜15分ほど水に浸してから、包丁の刃を約15度に傾けます。")

@@ -24,6 +24,14 @@ def test_regression_beats_improvement_and_info_regressions_do_not_count() -> Non
     assert decide([], KNOWN) == ("neutral", [])
 
 
+def test_similarity_decides_only_when_nothing_else_was_found() -> None:
+    drift = finding("similarity.semantic", "regression")
+    assert decide([drift], KNOWN)[0] == "regression"
+    assert decide([drift, finding("truncated", "improvement")], KNOWN)[0] == "improvement"
+    assert decide([drift, finding("language", "regression", behaviour="language:pt")], KNOWN)[0] == "novel"
+    assert decide([drift, finding("tokens", "same", severity="info")], KNOWN)[0] == "regression"
+
+
 def test_a_behaviour_the_baseline_never_showed_is_novel_unless_another_regression_stands() -> None:
     new_language = finding("language", "regression", behaviour="language:pt")
     assert decide([new_language], KNOWN)[0] == "novel"
@@ -84,6 +92,18 @@ def test_a_behaviour_the_primary_never_shows_counts_from_the_first_occurrence() 
     assert [t.verdict for t in triage(compared, noise)].count("regression") == 1
 
 
+def test_a_candidate_that_differs_beyond_the_margins_counts() -> None:
+    fenced, bare = '```json\n{"a": 1}\n```', '{"a": 1}'
+    # replica 1 of 8, candidate 4 of 8: not significant at this size, but far beyond the margins
+    trials = [trial(f"t{i}", bare, fenced if i < 4 else bare, fenced if i == 7 else bare) for i in range(8)]
+    compared = run_comparators(trials, [Scripted(fence_rule)])
+    noise = measure_noise(compared)
+    row = noise.row("json.fenced", "c")
+    assert row is not None and row.ci95[0] < 0
+    assert noise.is_signal("json.fenced", "c")[0] is True
+    assert [t.verdict for t in triage(compared, noise)].count("regression") == 4
+
+
 def test_a_candidate_significantly_noisier_than_the_primary_counts() -> None:
     fenced, bare = '```json\n{"a": 1}\n```', '{"a": 1}'
     trials = [trial(f"t{i:02d}", bare, fenced if i < 30 else bare, fenced if i >= 95 else bare) for i in range(100)]
@@ -95,11 +115,11 @@ def test_a_candidate_significantly_noisier_than_the_primary_counts() -> None:
     assert [t.verdict for t in triage(compared, noise)].count("regression") == 30
 
 
-def test_a_small_category_borrows_the_overall_noise_floor() -> None:
+def test_a_category_without_replica_trials_borrows_the_overall_noise_floor() -> None:
     fenced, bare = '```json\n{"a": 1}\n```', '{"a": 1}'
     trials = [trial(f"a{i:02d}", bare, fenced if i < 10 else bare, fenced if 10 <= i < 20 else bare, category="big")
               for i in range(40)]
-    trials.append(trial("s0", bare, fenced, bare, category="small"))
+    trials.append(trial("s0", bare, fenced, None, category="small"))
     compared = run_comparators(trials, [Scripted(fence_rule)])
     noise = measure_noise(compared)
     row = noise.row("json.fenced", "small")

@@ -3,17 +3,18 @@
 What it is: ``NoiseFloor``, built from the findings of baseline-vs-replica next to those of
 baseline-vs-candidate on the same trials, and its rule for whether a check's differences in a
 category are *signal* (counted) or *noise* (the primary does as much on its own). In the
-spirit of Diffy's relative and absolute margins, but judged statistically because the trials
-are paired:
+spirit of Diffy's relative and absolute margins:
 
 - no replica observed: the noise floor is unknown and every difference counts;
 - the replica never differs on this check (in this category): any candidate difference
   counts, the primary simply never does this;
-- otherwise a difference counts only when the candidate differs significantly more often than
-  the replica on the same requests: the lower bound of the 95% interval of the paired
-  difference (Newcombe) is above zero.
+- otherwise a difference counts when the candidate differs more often than the replica by more
+  than ``max(ABSOLUTE_MARGIN, RELATIVE_MARGIN * noise rate)``, or significantly more often (the
+  lower bound of the 95% interval of the paired difference, Newcombe, is above zero).
 
-A category with fewer than ``min_trials`` replica trials for a check borrows the check's
+Margins on point estimates, not significance alone: with the few replica trials a category
+usually has, "not significant" would hide real regressions as noise; the gate, not triage, is
+where the statistics decide. A category with no replica trial for a check borrows the check's
 figures over all categories. What it is not: the per-trial downgrade (``triage`` also drops a
 candidate finding when the replica shows the same status on that very trial).
 """
@@ -29,7 +30,9 @@ from modelswap.compare.model import Finding
 from modelswap.compare.stats import paired_binary
 
 ALL = "*"
-MIN_TRIALS = 10
+MIN_TRIALS = 1
+ABSOLUTE_MARGIN = 0.05
+RELATIVE_MARGIN = 0.5
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -105,6 +108,7 @@ def measure_noise(compared: Sequence[Compared], *, min_trials: int = MIN_TRIALS)
 
 def _row(check: str, category: str, replica_side: list[bool], candidate_side: list[bool]) -> CheckNoise:
     paired = paired_binary(replica_side, candidate_side)
+    margin = max(ABSOLUTE_MARGIN, RELATIVE_MARGIN * paired.baseline_rate)
     return CheckNoise(check=check, category=category, trials=paired.n, noise_rate=paired.baseline_rate,
                       candidate_rate=paired.candidate_rate, excess=paired.delta, ci95=paired.ci95,
-                      signal=paired.ci95[0] > 0)
+                      signal=paired.delta > margin or paired.ci95[0] > 0)

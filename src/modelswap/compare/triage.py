@@ -17,6 +17,11 @@ The rule, in order:
    primary that never fenced); otherwise a novel finding makes it ``novel``.
 5. A remaining ``improvement`` makes it ``improvement``; anything else is ``neutral``.
 
+Similarity checks (``similarity.semantic``) are symmetric: they see that the meaning moved, not
+which way. They decide a trial only when no other check found anything: an answer that fixes a
+truncation or answers in the expected language also moves away from the baseline's meaning, and
+that move is explained by the finding that names it.
+
 The replica is triaged by the same rule without step 1: its verdicts are the noise floor of
 the verdict rates.
 """
@@ -34,6 +39,7 @@ from modelswap.compare.noise import NoiseFloor
 Verdict = Literal["regression", "improvement", "neutral", "novel"]
 VERDICTS: tuple[Verdict, ...] = ("regression", "novel", "improvement", "neutral")
 REFUSAL_CHECK = "refusal"
+SOFT_CHECKS = frozenset({"similarity.semantic", "similarity.lexical"})
 NOVEL_CHECKS = frozenset({"language"})
 
 
@@ -89,6 +95,9 @@ def _without_noise(item: Compared, noise: NoiseFloor) -> tuple[list[Finding], li
 
 def decide(findings: Sequence[Finding], known_behaviours: frozenset[str]) -> tuple[Verdict, list[Finding]]:
     """Steps 2-5 of the rule on findings already cleared of noise."""
+    if any(f.check not in SOFT_CHECKS and (f.status == "improvement" or (f.status != "same" and f.severity != "info"))
+           for f in findings):
+        findings = [f for f in findings if f.check not in SOFT_CHECKS]
     moved = [f for f in findings if f.check == REFUSAL_CHECK and f.status != "same"]
     if moved:
         return "novel", moved

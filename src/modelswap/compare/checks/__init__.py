@@ -7,6 +7,7 @@ from modelswap.compare.checks.correctness import CorrectnessComparator
 from modelswap.compare.checks.cost import CostComparator
 from modelswap.compare.checks.errors import ErrorComparator
 from modelswap.compare.checks.language import LanguageComparator
+from modelswap.compare.checks.layout import LayoutComparator
 from modelswap.compare.checks.meaning import MeaningComparator
 from modelswap.compare.checks.refusal import RefusalComparator
 from modelswap.compare.checks.shape import ShapeComparator
@@ -21,4 +22,4 @@ def default_comparators(*, semantic: bool | None = None) -> list[Comparator]:
     installed, False leaves semantic similarity out (lexical similarity stays), True is the same as None."""
     meaning = MeaningComparator() if semantic is not False else MeaningComparator(embedder=None)
     return [ErrorComparator(), RefusalComparator(), StructureComparator(), ShapeComparator(), CorrectnessComparator(),
-            TruncationComparator(), LanguageComparator(), meaning, CostComparator()]
+            TruncationComparator(), LanguageComparator(), LayoutComparator(), meaning, CostComparator()]
