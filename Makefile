@@ -47,7 +47,7 @@ $(LLAMA_WHEEL_STAMP):
 	@touch $@
 
 $(VENV)/.demo-installed: pyproject.toml $(BIN)/python $(LLAMA_WHEEL_STAMP)
-	$(PIP) install -e '.[local]' $(LOCAL_PINS)
+	$(PIP) install -e '.[local,semantic]' $(LOCAL_PINS)
 	@touch $@
 
 $(VENV)/.test-installed: pyproject.toml $(BIN)/python $(LLAMA_WHEEL_STAMP)

@@ -52,6 +52,7 @@ DISAGREE_WITH_SEMANTIC = {
     "su-014": "meaning moved; the baseline was wrong", "rb-010": "soft refusal (as above)",
     "qj-002": "a faithful Japanese paraphrase below the similarity threshold",
     "su-003": "a faithful paraphrase below the similarity threshold",
+    "qj-009": "a Korean answer to a Japanese question: cross-language similarity is low, so off topic wins",
 }
 
 

@@ -25,9 +25,11 @@ def test_regression_beats_improvement_and_info_regressions_do_not_count() -> Non
 
 
 def test_similarity_decides_only_when_nothing_else_was_found() -> None:
-    drift = finding("similarity.semantic", "regression")
+    drift = finding("similarity.semantic", "regression", severity="minor")
     assert decide([drift], KNOWN)[0] == "regression"
     assert decide([drift, finding("truncated", "improvement")], KNOWN)[0] == "improvement"
+    off_topic = finding("similarity.semantic", "regression", severity="major")
+    assert decide([off_topic, finding("truncated", "improvement")], KNOWN)[0] == "regression"
     assert decide([drift, finding("language", "regression", behaviour="language:pt")], KNOWN)[0] == "novel"
     assert decide([drift, finding("tokens", "same", severity="info")], KNOWN)[0] == "regression"
 

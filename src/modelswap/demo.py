@@ -3,7 +3,9 @@
 What it is: ``modelswap demo``. It writes a config to the work directory, records the
 shipped demo traffic through SmolLM2-135M-Instruct twice (primary and replica) and
 through Gemma 3 270M (candidate) at the same time, one core each, then prints what it
-stored. Rerunning resumes: what is stored is not recomputed.
+stored, compares the candidate with the primary (the replica gives the noise floor), gates the
+result with the default policy and writes report.html, report.json and report.md.
+Rerunning resumes: what is stored is not recomputed.
 What it is not: a fixture for tests; it needs the ``[local]`` extra and takes minutes.
 """
 
@@ -17,9 +19,13 @@ from pathlib import Path
 from rich.console import Console
 
 from modelswap.backends import Backend, build_backend
+from modelswap.cli_compare import run_compare, write_reports
+from modelswap.compare.gate import load_policy
+from modelswap.compare.source import trials_from_store
 from modelswap.config import Settings, load_settings
 from modelswap.progress import ArmProgress, record_progress
 from modelswap.record import RecordResult, record
+from modelswap.report.terminal import render_terminal
 from modelswap.report_stored import render_stored
 from modelswap.store import Store, open_store
 from modelswap.traffic import load_traffic
@@ -73,8 +79,18 @@ def run_demo(workdir: Path, *, console: Console, errors: Console, limit: int | N
                       f"({result.errors} error(s), {result.already_recorded} already stored) "
                       f"in {result.elapsed_s:.0f} s")
     with open_store(settings.store) as store:
-        render_stored(console, store, run=RUN, examples=6)
-    console.print(f"\nconfig: {config}\nagain: modelswap show -c {config} --run {RUN}")
+        render_stored(console, store, run=RUN, examples=3)
+        stored = trials_from_store(store, run=RUN, baseline=PRIMARY, candidate=CANDIDATE, replica="auto")
+    console.rule("comparison: Gemma 3 270M (candidate) against SmolLM2 (primary), noise floor from the replica")
+    report = run_compare((list(stored.trials), PRIMARY, CANDIDATE, stored.replica, {"run": RUN}),
+                         policy=load_policy(), semantic=None, errors=errors)
+    render_terminal(console, report, worst=3)
+    html = workdir / "report.html"
+    write_reports(report, json_path=workdir / "report.json", markdown_path=workdir / "report.md", html_path=html,
+                  out=console)
+    console.print(f"\ndecision: [bold]{report.gate.decision}[/]  report: {html.resolve()}")
+    console.print(f"again: modelswap compare -c {config} --run {RUN} --baseline {PRIMARY} --candidate {CANDIDATE} "
+                  f"--html {html}")
 
 
 async def _record_both(settings: Settings, requests: Sequence[ChatRequest],

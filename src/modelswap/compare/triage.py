@@ -18,9 +18,10 @@ The rule, in order:
 5. A remaining ``improvement`` makes it ``improvement``; anything else is ``neutral``.
 
 Similarity checks (``similarity.semantic``) are symmetric: they see that the meaning moved, not
-which way. They decide a trial only when no other check found anything: an answer that fixes a
-truncation or answers in the expected language also moves away from the baseline's meaning, and
-that move is explained by the finding that names it.
+which way. A mild move (severity ``minor``) decides a trial only when no other check found
+anything: an answer that fixes a truncation or answers in the expected language also moves away
+from the baseline's meaning, and that move is explained by the finding that names it. A large
+move (``major``: off topic) stands on its own, whatever else improved.
 
 The replica is triaged by the same rule without step 1: its verdicts are the noise floor of
 the verdict rates.
@@ -97,7 +98,7 @@ def decide(findings: Sequence[Finding], known_behaviours: frozenset[str]) -> tup
     """Steps 2-5 of the rule on findings already cleared of noise."""
     if any(f.check not in SOFT_CHECKS and (f.status == "improvement" or (f.status != "same" and f.severity != "info"))
            for f in findings):
-        findings = [f for f in findings if f.check not in SOFT_CHECKS]
+        findings = [f for f in findings if f.check not in SOFT_CHECKS or f.severity in ("major", "critical")]
     moved = [f for f in findings if f.check == REFUSAL_CHECK and f.status != "same"]
     if moved:
         return "novel", moved

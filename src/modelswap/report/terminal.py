@@ -73,5 +73,8 @@ def _gate_table(gate: GateResult) -> Table:
     return checks
 
 
-def _clip(text: str) -> str:
-    return text if len(text) <= _CLIP else text[: _CLIP - 1] + "…"
+def _clip(text: str, *, lines: int = 8) -> str:
+    kept = [line for line in text.splitlines() if line.strip()][:lines]
+    short = "\n".join(kept)
+    short = short if len(short) <= _CLIP else short[: _CLIP - 1] + "…"
+    return short + ("\n…" if len(kept) < len([line for line in text.splitlines() if line.strip()]) else "")
