@@ -16,16 +16,17 @@ Accepted line shapes (detected per line):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import orjson
 
 from modelswap.errors import TrafficError
 from modelswap.types import ChatRequest
 
+R = TypeVar("R", bound="_Record")
 MESSAGE_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 EXPECT_FORMATS = ("json", "label", "text")
 _EXPECT_TYPES: dict[str, type | tuple[type, ...]] = {
@@ -49,22 +50,34 @@ class Traffic:
 
 def load_traffic(path: str | Path) -> Traffic:
     """Read every line of ``path``; bad lines are collected in ``errors``, good ones kept in order."""
+    requests, errors = read_jsonl(path, parse_line)
+    return Traffic(path=str(path), requests=tuple(requests), errors=tuple(errors))
+
+
+class _Record(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+def read_jsonl(path: str | Path, parse: Callable[..., R]) -> tuple[list[R], list[TrafficError]]:
+    """Every non-blank line of ``path`` through ``parse(raw, path=, line=)``; a bad line or a duplicate
+    id becomes a ``TrafficError`` in the second list, never an exception (except an unreadable file)."""
     name = str(path)
-    requests: list[ChatRequest] = []
+    records: list[R] = []
     errors: list[TrafficError] = []
     first_line: dict[str, int] = {}
     for number, raw in _lines(Path(path)):
         try:
-            request = parse_line(raw, path=name, line=number)
-            if request.id in first_line:
-                raise TrafficError(f"duplicate id {request.id!r} (first on line {first_line[request.id]})",
+            record = parse(raw, path=name, line=number)
+            if record.id in first_line:
+                raise TrafficError(f"duplicate id {record.id!r} (first on line {first_line[record.id]})",
                                    path=name, line=number, field="id")
         except TrafficError as error:
             errors.append(error)
             continue
-        first_line[request.id] = number
-        requests.append(request)
-    return Traffic(path=name, requests=tuple(requests), errors=tuple(errors))
+        first_line[record.id] = number
+        records.append(record)
+    return records, errors
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:

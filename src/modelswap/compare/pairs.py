@@ -25,7 +25,7 @@ import orjson
 
 from modelswap.compare.model import Outcome, Trial
 from modelswap.errors import TrafficError
-from modelswap.traffic import parse_request
+from modelswap.traffic import parse_request, read_jsonl
 
 _SIDES = ("baseline", "candidate", "replica")
 
@@ -41,28 +41,8 @@ class Pairs:
 
 def load_pairs(path: str | Path) -> Pairs:
     """Read every line of a pairs file; bad lines are collected, good ones kept in order."""
-    name = str(path)
-    trials: list[Trial] = []
-    errors: list[TrafficError] = []
-    try:
-        lines = Path(path).read_bytes().splitlines()
-    except OSError as exc:
-        raise TrafficError(f"cannot open: {exc.strerror}", path=name, line=0) from None
-    seen: dict[str, int] = {}
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            trial = parse_pair(raw, path=name, line=number)
-            if trial.id in seen:
-                raise TrafficError(f"duplicate id {trial.id!r} (first on line {seen[trial.id]})", path=name,
-                                   line=number, field="id")
-        except TrafficError as error:
-            errors.append(error)
-            continue
-        seen[trial.id] = number
-        trials.append(trial)
-    return Pairs(path=name, trials=tuple(trials), errors=tuple(errors))
+    trials, errors = read_jsonl(path, parse_pair)
+    return Pairs(path=str(path), trials=tuple(trials), errors=tuple(errors))
 
 
 def parse_pair(raw: bytes | str, *, path: str = "<pairs>", line: int = 1) -> Trial:
