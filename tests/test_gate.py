@@ -97,7 +97,8 @@ def test_the_gate_is_a_pure_function_of_the_summary() -> None:
 def test_the_shipped_policy_loads() -> None:
     shipped = load_policy()
     assert shipped.min_trials == 30
-    assert [c.metric for c in shipped.checks][:2] == ["regression_rate", "novel_rate"]
+    assert [c.metric for c in shipped.checks] == ["regression_rate", "novel_rate", "latency_p95_ratio",
+                                                  "cost_per_task_ratio", "significant_categories"]
 
 
 def test_policy_errors_name_file_line_and_key(tmp_path: Path) -> None:
@@ -110,3 +111,17 @@ def test_policy_errors_name_file_line_and_key(tmp_path: Path) -> None:
     path.write_text("checks:\n  - name: a\n    metric: regression_rate\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"p.yaml:2: checks.0: set exactly one of max or min"):
         load_policy(path)
+
+
+def test_significant_categories_fail_the_check_and_need_a_replica() -> None:
+    risky = CategorySummary(name="extract", trials=40, verdicts={}, regression_rate=0.3, ci95=(0.18, 0.45), noise=0.02,
+                            p_value=0.001, p_adjusted=0.004)
+    calm = CategorySummary(name="qa", trials=40, verdicts={}, regression_rate=0.0, ci95=(0.0, 0.09), noise=0.0,
+                           p_value=1.0, p_adjusted=1.0)
+    check = PolicyCheck(name="categories", metric="significant_categories", max=0, critical=True)
+    result = evaluate(summary(categories=[risky, calm]), policy(check))
+    assert (result.decision, result.checks[1].observed, result.checks[1].outcome) == ("no_go", 1, "fail")
+    assert result.checks[1].reason.endswith("Holm-adjusted p < 0.05): extract")
+    assert evaluate(summary(categories=[calm]), policy(check)).decision == "go"
+    unknown = Summary(trials=100, verdicts={}, metrics={}, categories={"extract": risky}, noise_known=False)
+    assert evaluate(unknown, policy(check)).checks[1].outcome == "not_applicable"

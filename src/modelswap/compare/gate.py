@@ -16,7 +16,10 @@ already cleared of the noise floor by triage; for a check metric (``json.valid``
 ``label.correct``) the difference candidate - baseline (so ``min: -0.02`` is a 2-point
 non-inferiority margin); for ratios (``latency_p95_ratio``, ``cost_per_task_ratio``) the ratio.
 ``categories: [a, b]`` judges a verdict rate in each listed category; ``per_category: true``
-in every category with at least ``min_trials``.
+in every category with at least ``min_trials``. The metric ``significant_categories`` counts the
+categories where the candidate regresses significantly more often than the replica disagrees
+with the primary (paired exact test, Holm-adjusted across categories); ``max: 0`` makes any
+such category fail the check (not applicable without a replica).
 
 Decision: fewer than ``min_trials`` trials is ``inconclusive``; a failed ``critical`` check is
 ``no_go`` on its own; otherwise more failed checks than ``allowed_failures`` (default 0) is
@@ -39,6 +42,7 @@ from modelswap.compare.summary import Summary
 from modelswap.errors import ConfigError
 
 Decision = Literal["go", "no_go", "inconclusive"]
+SIGNIFICANT_CATEGORIES = "significant_categories"
 EXIT_CODES: dict[Decision, int] = {"go": 0, "no_go": 1, "inconclusive": 2}
 
 
@@ -165,6 +169,8 @@ def _min_trials(summary: Summary, policy: Policy) -> CheckResult:
 
 
 def _judge_check(summary: Summary, check: PolicyCheck, min_trials: int) -> list[CheckResult]:
+    if check.metric == SIGNIFICANT_CATEGORIES:
+        return [_judge_significant(summary, check)]
     if check.categories or check.per_category:
         return _judge_categories(summary, check, min_trials)
     metric = summary.metrics.get(check.metric)
@@ -172,6 +178,20 @@ def _judge_check(summary: Summary, check: PolicyCheck, min_trials: int) -> list[
         return [_not_applicable(check, f"metric {check.metric!r} is absent from this comparison")]
     what = "rate" if metric.kind == "verdict_rate" else ("ratio" if metric.kind == "ratio" else "candidate - baseline")
     return [_judged(check, check.name, metric.estimate, metric.ci95, what)]
+
+
+def _judge_significant(summary: Summary, check: PolicyCheck) -> CheckResult:
+    """Categories where the candidate regresses significantly more often than the replica (Holm, 5%)."""
+    if not summary.noise_known:
+        return _not_applicable(check, "no replica: the categories cannot be tested against the noise floor")
+    names = [name for name, category in summary.categories.items() if category.significant]
+    limit = check.max if check.max is not None else 0.0
+    passed = len(names) <= limit
+    listed = ", ".join(names) if names else "none"
+    return CheckResult(name=check.name, observed=len(names), threshold=limit, passed=passed,
+                       outcome="pass" if passed else "fail", critical=check.critical,
+                       reason=f"categories regressing significantly beyond the primary's own disagreement "
+                              f"(paired exact test, Holm-adjusted p < 0.05): {listed}")
 
 
 def _judge_categories(summary: Summary, check: PolicyCheck, min_trials: int) -> list[CheckResult]:
