@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 import pytest
 
 from modelswap.errors import StoreError
-from modelswap.store import ArmCount, Store
+from modelswap.store import ArmCount, Store, open_store
 from modelswap.store.writer import BatchWriter
 from modelswap.types import ChatRequest, StoredObservation
 
@@ -216,3 +216,15 @@ def test_invalid_settings_are_refused(store: Store) -> None:
         BatchWriter(store, max_queue=0)
     with pytest.raises(ValueError, match="flush_interval_s above 0"):
         BatchWriter(store, flush_interval_s=0)
+
+
+async def test_put_waits_for_room_instead_of_dropping(make_stored: MakeStored) -> None:
+    store = open_store("sqlite://")
+    writer = BatchWriter(store, max_batch=2, max_queue=2, flush_interval_s=0.01)
+    await writer.start()
+    for i in range(9):
+        await writer.put(make_stored(f"t{i}"))
+    await writer.close()
+    assert (writer.submitted, writer.written, writer.dropped) == (9, 9, 0)
+    assert len(store.observations("run")) == 9
+    store.close()

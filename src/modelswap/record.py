@@ -109,8 +109,7 @@ async def _work(jobs: Iterator[tuple[ChatRequest, int]], backend: Backend, write
         observation = await backend.complete(seeded(request, run=run, sample=sample))
         stored = StoredObservation(key=ObservationKey(run=run, trial_id=request.id, arm=backend.arm, sample=sample),
                                    role=role_of_sample(role, sample), observation=observation)
-        while not writer.submit(stored):
-            await writer.flush()
+        await writer.put(stored)
         counts["recorded"] += 1
         counts["errors"] += observation.error is not None
         if on_observation is not None:

@@ -76,6 +76,20 @@ class BatchWriter:
         self._wake.set()
         return True
 
+    async def put(self, stored: StoredObservation) -> None:
+        """Queue ``stored``, waiting for room when the queue is full (back-pressure, never a drop).
+
+        For producers that may wait (``record``); a request path that must never wait uses ``submit``.
+        """
+        while self.full and not self._closing:
+            await self.flush()
+        if not self.submit(stored):
+            raise RuntimeError("BatchWriter.put: the writer is closed")
+
+    @property
+    def full(self) -> bool:
+        return len(self._pending) >= self.max_queue
+
     async def flush(self) -> None:
         """Wait until every observation submitted so far is written (or counted failed)."""
         target = self.submitted
