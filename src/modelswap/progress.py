@@ -28,17 +28,33 @@ class ArmProgress:
 
     def __init__(self, progress: Progress, arm: str, run: str) -> None:
         self._progress = progress
+        self._arm = arm
         self._run = run
-        self._errors = 0
+        self._errors = self._done = self._total = 0
+        self._said = 0
         self._task: TaskID = progress.add_task(arm, total=None, errors=0, status=f"run {run!r}")
 
     def on_plan(self, total: int, todo: int) -> None:
         resumed = f" (resuming: {total - todo} already stored)" if todo < total else ""
+        self._done, self._total = total - todo, total
         self._progress.update(self._task, total=total, completed=total - todo, status=f"run {self._run!r}{resumed}")
 
     def on_observation(self, stored: StoredObservation) -> None:
         self._errors += stored.observation.error is not None
+        self._done += 1
         self._progress.update(self._task, advance=1, errors=self._errors)
+        self._say_in_logs()
+
+    def _say_in_logs(self) -> None:
+        """Without a terminal the bar is drawn only at the end: print a plain line every tenth instead."""
+        console = self._progress.console
+        if console.is_terminal or not self._total:
+            return
+        tenth = self._done * 10 // self._total
+        if tenth > self._said:
+            self._said = tenth
+            console.print(f"{self._arm}: {self._done}/{self._total} ({self._errors} errors), run {self._run!r}",
+                          highlight=False)
 
 
 @contextmanager
