@@ -123,6 +123,25 @@ def show_command(
         render_stored(out, store, run=run, examples=examples)
 
 
+@app.command("serve")
+def serve_command(
+    config: ConfigOption = None,
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    max_body_bytes: Annotated[int, typer.Option(min=1, help="Largest request body accepted (413 beyond).")]
+        = 1024 * 1024,
+) -> None:
+    """Serve the OpenAI-compatible shadow gateway: clients call a route as their model (one worker)."""
+    from modelswap.gateway import create_app
+    from modelswap.serving import serve_forever
+
+    settings = load_settings(config)
+    gateway = create_app(settings, max_body_bytes=max_body_bytes)
+    err.print(f"gateway on http://{host}:{port}/v1 (routes: {', '.join(sorted(settings.routes)) or 'none'}; "
+              f"store {settings.store}); Ctrl-C stops it")
+    serve_forever(gateway, host=host, port=port)
+
+
 @sim_app.command("serve")
 def sim_serve_command(
     host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",

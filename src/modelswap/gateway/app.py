@@ -1,0 +1,223 @@
+"""The gateway's ASGI app: OpenAI-compatible endpoints in front of each route's arms.
+
+What it is: ``create_app(settings)``, a Starlette app with ``POST /v1/chat/completions``
+(forwarded to the route's serving arm; streamed responses relayed chunk by chunk as they
+arrive), ``GET /v1/models`` (the routes), ``/healthz``, ``/readyz`` and ``/metrics``. The
+lifespan opens the store, the write-behind recorder and the connection pools, and on
+shutdown stops shadowing, waits for running shadows (``shadow_grace_s``), writes everything
+accepted and closes. Every response carries ``x-request-id`` (the client's, else a new one)
+and ``x-modelswap-arm`` (``none`` when refused before routing). Upstream answers, errors
+included, go back with their status, body and content type; a failed connection is a 502 and
+a timeout a 504, both OpenAI-shaped. What it is not: the shadow calls (``shadow``) or the
+routing decision (``routing``); nothing a shadow returns can reach this module's responses.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+import httpx
+import orjson
+from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from modelswap.config import RouteConfig, Settings
+from modelswap.gateway.metrics import Metrics
+from modelswap.gateway.observe import StreamObserver, Timing, error_observation, observe_body
+from modelswap.gateway.routing import decide
+from modelswap.gateway.shadow import ShadowEngine
+from modelswap.gateway.trials import Trial, TrialRecorder, chat_request
+from modelswap.gateway.upstream import Upstream, build_upstreams
+from modelswap.gateway.wire import DEFAULT_MAX_BODY_BYTES, ClientError, error_response, parse_chat_body, read_body
+from modelswap.store import open_store
+from modelswap.types import ErrorInfo, Observation
+
+CATEGORY_HEADER = "x-modelswap-category"
+
+
+def create_app(settings: Settings, *, store_url: str | None = None, env: Mapping[str, str] | None = None,
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, shadow_grace_s: float = 10.0) -> Starlette:
+    """The gateway for ``settings``; arms' keys are read from ``env`` (default: the process environment) now."""
+    gateway = _Gateway(settings, upstreams=build_upstreams(settings, env=os.environ if env is None else env),
+                       store_url=store_url or settings.store, max_body_bytes=max_body_bytes,
+                       shadow_grace_s=shadow_grace_s)
+    routes = [
+        Route("/v1/chat/completions", gateway.chat_completions, methods=["POST"]),
+        Route("/v1/models", gateway.models, methods=["GET"]),
+        Route("/healthz", gateway.healthz, methods=["GET"]),
+        Route("/readyz", gateway.readyz, methods=["GET"]),
+        Route("/metrics", gateway.metrics_endpoint, methods=["GET"]),
+    ]
+    app = Starlette(routes=routes, lifespan=gateway.lifespan)
+    app.state.gateway = gateway
+    return app
+
+
+class _Gateway:
+    """The state of one app: routes, upstreams, metrics and, while running, the recorder and engine."""
+
+    def __init__(self, settings: Settings, *, upstreams: dict[str, Upstream], store_url: str,
+                 max_body_bytes: int, shadow_grace_s: float) -> None:
+        self.settings = settings
+        self.upstreams = upstreams
+        self.store_url = store_url
+        self.max_body_bytes = max_body_bytes
+        self.shadow_grace_s = shadow_grace_s
+        self.metrics = Metrics()
+        self.engine: ShadowEngine | None = None
+
+    @asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        store = open_store(self.store_url)
+        recorder = TrialRecorder(store)
+        await recorder.start()
+        for upstream in self.upstreams.values():
+            upstream.open()
+        self.engine = ShadowEngine(routes=self.settings.routes, upstreams=self.upstreams, recorder=recorder,
+                                   metrics=self.metrics)
+        try:
+            yield
+        finally:
+            engine, self.engine = self.engine, None
+            await engine.close(grace_s=self.shadow_grace_s)
+            await recorder.close()
+            for upstream in self.upstreams.values():
+                await upstream.aclose()
+            store.close()
+
+    async def chat_completions(self, request: Request) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        try:
+            body = parse_chat_body(await read_body(request, max_bytes=self.max_body_bytes))
+            route = self._route(body["model"])
+        except ClientError as exc:
+            return error_response(exc, headers={"x-request-id": request_id, "x-modelswap-arm": "none"})
+        engine = self._engine()
+        key = body.get("user") if isinstance(body.get("user"), str) and body["user"] else None
+        key = key or request.headers.get("x-session-id") or request_id
+        decision = decide(route, request_key=key, now=datetime.now(UTC), spent_usd=engine.spent_today(body["model"]))
+        trial_id = uuid.uuid4().hex
+        trial = Trial(id=trial_id, route=body["model"], body=body, stream=body.get("stream") is True,
+                      decision=decision, authorization=request.headers.get("authorization"),
+                      request=chat_request(body, trial_id=trial_id, category=request.headers.get(CATEGORY_HEADER)))
+        headers = {"x-request-id": request_id, "x-modelswap-arm": decision.serving}
+        return await self._forward(trial, self.upstreams[decision.serving], headers, engine)
+
+    async def _forward(self, trial: Trial, upstream: Upstream, headers: dict[str, str],
+                       engine: ShadowEngine) -> Response:
+        """Send ``trial`` to its serving arm; relay the answer; hand the observation to the engine after."""
+        params = {k: v for k, v in upstream.reshape(trial.body).items() if k not in ("model", "messages")}
+        started, t0 = time.time(), time.perf_counter()
+        request = upstream.primary.build_request("POST", upstream.url, content=upstream.payload(trial.body),
+                                                 headers=upstream.headers(trial.authorization))
+        try:
+            answer = await upstream.primary.send(request, stream=trial.stream)
+        except httpx.RequestError as exc:
+            timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
+            refusal = _upstream_failure(upstream, exc)
+            error = ErrorInfo(kind="timeout" if refusal.status == 504 else "connection", message=refusal.message)
+            observation = error_observation(arm=upstream.name, model=upstream.arm.model, params=params,
+                                            timing=timing, error=error)
+            self._count(trial, upstream, refusal.status, timing)
+            return error_response(refusal, headers=headers,
+                                  background=BackgroundTask(_after_primary, engine, trial, observation))
+        media_type = answer.headers.get("content-type", "application/json")
+        if not trial.stream or not answer.is_success:
+            content = await answer.aread() if trial.stream else answer.content
+            await answer.aclose()
+            timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
+            observation = observe_body(arm=upstream.name, model=upstream.arm.model, status=answer.status_code,
+                                       content=content, price=upstream.price, timing=timing, params=params)
+            self._count(trial, upstream, answer.status_code, timing)
+            return Response(content, status_code=answer.status_code, media_type=media_type, headers=headers,
+                            background=BackgroundTask(_after_primary, engine, trial, observation))
+        relay = self._relay(trial, upstream, answer, engine, started=started, t0=t0, params=params)
+        return StreamingResponse(relay, status_code=answer.status_code, media_type=media_type, headers=headers)
+
+    async def _relay(self, trial: Trial, upstream: Upstream, answer: httpx.Response, engine: ShadowEngine, *,
+                     started: float, t0: float, params: dict[str, Any]) -> AsyncIterator[bytes]:
+        """Pass the upstream's SSE bytes on as they arrive; then record and shadow."""
+        observer = StreamObserver()
+        ttft_ms: float | None = None
+        broken: ErrorInfo | None = None
+        try:
+            async for chunk in answer.aiter_raw():
+                if ttft_ms is None:
+                    ttft_ms = (time.perf_counter() - t0) * 1000
+                observer.feed(chunk)
+                yield chunk
+        except httpx.RequestError as exc:
+            broken = ErrorInfo(kind="connection", message=upstream.redact(f"stream broke: {type(exc).__name__}: {exc}"))
+        finally:
+            timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000, ttft_ms=ttft_ms)
+            observation = observer.observation(arm=upstream.name, model=upstream.arm.model, price=upstream.price,
+                                               timing=timing, params=params)
+            if broken is not None:
+                observation = error_observation(arm=upstream.name, model=upstream.arm.model, error=broken,
+                                                timing=timing, params=params)
+            self._count(trial, upstream, answer.status_code, timing)
+            engine.after_primary(trial, observation)
+            with anyio.CancelScope(shield=True):
+                await answer.aclose()
+
+    async def models(self, request: Request) -> Response:
+        data = [{"id": name, "object": "model", "created": 0, "owned_by": "modelswap"}
+                for name in sorted(self.settings.routes)]
+        return _json({"object": "list", "data": data})
+
+    async def healthz(self, request: Request) -> Response:
+        return _json({"status": "ok"})
+
+    async def readyz(self, request: Request) -> Response:
+        ready = self.engine is not None
+        return _json({"status": "ready" if ready else "not ready"}, 200 if ready else 503)
+
+    async def metrics_endpoint(self, request: Request) -> Response:
+        return Response(self.metrics.render(), media_type=self.metrics.content_type)
+
+    def _route(self, name: str) -> RouteConfig:
+        route = self.settings.routes.get(name)
+        if route is None:
+            names = ", ".join(sorted(self.settings.routes)) or "(none)"
+            raise ClientError(f"The model '{name}' does not exist; this gateway serves the routes: {names}",
+                              status=404, param="model", code="model_not_found")
+        return route
+
+    def _engine(self) -> ShadowEngine:
+        if self.engine is None:
+            raise RuntimeError("the gateway is not running: its lifespan has not started")
+        return self.engine
+
+    def _count(self, trial: Trial, upstream: Upstream, status: int, timing: Timing) -> None:
+        self.metrics.requests.labels(trial.route, upstream.name, str(status)).inc()
+        self.metrics.latency.labels(trial.route, upstream.name).observe(timing.latency_ms / 1000)
+
+
+async def _after_primary(engine: ShadowEngine, trial: Trial, observation: Observation) -> None:
+    """On the event loop (a sync function would run in a worker thread): record and shadow."""
+    engine.after_primary(trial, observation)
+
+
+def _upstream_failure(upstream: Upstream, exc: httpx.RequestError) -> ClientError:
+    if isinstance(exc, httpx.TimeoutException):
+        return ClientError(f"the serving arm {upstream.name!r} did not answer in time", status=504,
+                           code="upstream_timeout")
+    return ClientError(f"the serving arm {upstream.name!r} is unreachable ({type(exc).__name__})", status=502,
+                       code="upstream_unreachable")
+
+
+def _json(payload: dict[str, Any], status: int = 200) -> Response:
+    return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
+
+
+__all__ = ["create_app"]

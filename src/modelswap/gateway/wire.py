@@ -1,0 +1,77 @@
+"""The client side of the wire: reading a chat-completions body and answering errors OpenAI's way.
+
+What it is: ``read_body`` (size-limited), ``parse_chat_body`` (JSON object with ``model`` and
+``messages``), ``ClientError`` (a refusal carrying its status, param and code) and
+``error_response`` (``{"error": {"message", "type", "param", "code"}}``). What it is not: the
+upstream side (``modelswap.gateway.upstream``) or routing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.background import BackgroundTask
+from starlette.requests import Request
+from starlette.responses import Response
+
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+
+
+class ClientError(ValueError):
+    """A client request the gateway refuses; becomes an OpenAI-shaped error response at the edge."""
+
+    def __init__(self, message: str, *, status: int = 400, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.param = param
+        self.code = code
+
+
+def error_response(error: ClientError, *, headers: dict[str, str] | None = None,
+                   background: BackgroundTask | None = None) -> Response:
+    """The OpenAI-shaped JSON error for ``error``."""
+    kind = "server_error" if error.status >= 500 else "invalid_request_error"
+    body = {"error": {"message": error.message, "type": kind, "param": error.param, "code": error.code}}
+    return Response(orjson.dumps(body), status_code=error.status, media_type="application/json", headers=headers,
+                    background=background)
+
+
+async def read_body(request: Request, *, max_bytes: int) -> bytes:
+    """The request body, or ``ClientError`` 413 as soon as it exceeds ``max_bytes``."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        raise _too_large(max_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > max_bytes:
+            raise _too_large(max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_chat_body(raw: bytes) -> dict[str, Any]:
+    """The JSON object of a chat-completions request; ``ClientError`` 400 names what is wrong."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ClientError(f"invalid JSON body: {exc}", code="invalid_json") from None
+    if not isinstance(body, dict):
+        raise ClientError("the request body must be a JSON object", code="invalid_json")
+    for field in ("model", "messages"):
+        if field not in body:
+            raise ClientError(f"missing required parameter: '{field}'", param=field, code="missing_required_parameter")
+    if not isinstance(body["model"], str) or not body["model"]:
+        raise ClientError("'model' must be a non-empty string naming a route", param="model")
+    messages = body["messages"]
+    if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+        raise ClientError("'messages' must be a non-empty array of objects", param="messages")
+    return body
+
+
+def _too_large(max_bytes: int) -> ClientError:
+    return ClientError(f"request body exceeds the gateway's limit of {max_bytes} bytes", status=413,
+                       code="request_too_large")
