@@ -6,7 +6,13 @@ hangs 5 s while the shadow deadline is 0.3 s, so no test waits on a hang.
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import struct
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -144,3 +150,93 @@ def test_nothing_lost_on_shutdown(primary_url: str, store_url: str) -> None:
     assert all(o.observation.ok and o.observation.cost_usd for o in observations)
     assert len(requests) == count and {r.category for r in requests} == {"faq"}
     assert {r.id for r in requests} == {o.key.trial_id for o in observations}
+
+
+async def _reset(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Accept and reset at once: SO_LINGER 0 makes close send RST, and no byte is answered."""
+    writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.close()
+
+
+@contextmanager
+def resetting_server() -> Iterator[str]:
+    """A raw asyncio server, in a thread of its own, that resets every connection it accepts."""
+    loop = asyncio.new_event_loop()
+    server = loop.run_until_complete(asyncio.start_server(_reset, "127.0.0.1", 0))
+    port = server.sockets[0].getsockname()[1]
+    thread = threading.Thread(target=loop.run_forever, name="resetter", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        server.close()
+        loop.run_until_complete(server.wait_closed())
+        loop.close()
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_candidate_resetting_connections_never_reaches_the_client(primary_url: str, tmp_path: Path,
+                                                                  stream: bool) -> None:
+    with resetting_server() as candidate:
+        with gateway(settings_for(primary_url, candidate, store=f"sqlite:///{tmp_path / 'p.db'}")) as url:
+            baseline = requests_through(url, stream=stream)
+        shadowed = f"sqlite:///{tmp_path / 's.db'}"
+        with gateway(settings_for(primary_url, candidate, store=shadowed, sample_rate=1.0, timeout_s=5.0)) as url:
+            assert requests_through(url, stream=stream) == baseline
+    observations = stored(shadowed)
+    assert sum(o.role == "primary" and o.observation.ok for o in observations) == N
+    candidates = [o.observation.error for o in observations if o.role == "candidate"]
+    assert [error.kind if error else None for error in candidates] == ["connection"] * N
+    assert all(error and error.status is None and error.message for error in candidates)
+
+
+def wait_for(url: str, line: str) -> str:
+    """``/metrics`` once it holds ``line`` (bounded: fails after about 10 s, which the awaited event never needs)."""
+    for _ in range(500):
+        metrics = httpx.get(f"{url}/metrics").text
+        if line in metrics:
+            return metrics
+        time.sleep(0.02)
+    raise AssertionError(f"{line!r} never appeared in /metrics")
+
+
+def test_daily_budget_stops_shadowing_by_itself(primary_url: str, tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'b.db'}"
+    with running_server(candidate_app("ok")) as candidate:
+        # the first shadow call costs more than the whole budget: every later request is not shadowed
+        settings = settings_for(primary_url, candidate, store=store, sample_rate=1.0, daily_budget_usd=1e-9)
+        with gateway(settings) as url:
+            requests_through(url, 1)
+            wait_for(url, 'modelswap_shadow_completed_total{arm="cand",route="bot"} 1.0')
+            requests_through(url, N)
+            metrics = httpx.get(f"{url}/metrics").text
+    assert 'modelswap_shadow_sent_total{arm="cand",route="bot"} 1.0' in metrics
+    observations = stored(store)
+    assert sum(o.role == "primary" for o in observations) == N + 1
+    candidates = [o.observation for o in observations if o.role == "candidate"]
+    assert len(candidates) == 1 and candidates[0].ok and candidates[0].cost_usd and candidates[0].cost_usd > 1e-9
+
+
+def test_no_shadow_after_until(primary_url: str, tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'u.db'}"
+    with running_server(candidate_app("ok")) as candidate:
+        settings = settings_for(primary_url, candidate, store=store, sample_rate=1.0, replica_rate=1.0,
+                                until="2020-01-01T00:00:00Z")
+        with gateway(settings) as url:
+            requests_through(url)
+            metrics = httpx.get(f"{url}/metrics").text
+    assert "modelswap_shadow_sent_total{" not in metrics
+    assert sorted((o.role, o.key.arm) for o in stored(store)) == [("primary", "primary")] * N
+
+
+def test_primary_resetting_connections_is_a_502_and_recorded(tmp_path: Path) -> None:
+    store = f"sqlite:///{tmp_path / 'r.db'}"
+    with resetting_server() as primary, gateway(settings_for(primary, store=store)) as url:
+        responses = [httpx.post(f"{url}/v1/chat/completions", json={"model": "bot", "messages": [
+            {"role": "user", "content": f"q {i}"}]}) for i in range(N)]
+    assert [(r.status_code, r.json()["error"]["code"], r.headers["x-modelswap-arm"]) for r in responses] == [
+        (502, "upstream_unreachable", "primary")] * N
+    errors = [o.observation.error for o in stored(store)]
+    assert [error.kind if error else None for error in errors] == ["connection"] * N

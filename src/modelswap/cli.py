@@ -130,16 +130,30 @@ def serve_command(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     max_body_bytes: Annotated[int, typer.Option(min=1, help="Largest request body accepted (413 beyond).")]
         = 1024 * 1024,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes; each keeps its own shadow budget, "
+                                                     "queues and metrics.")] = 1,
 ) -> None:
-    """Serve the OpenAI-compatible shadow gateway: clients call a route as their model (one worker)."""
+    """Serve the OpenAI-compatible shadow gateway: clients call a route as their model."""
+    import os
+
+    import uvicorn
+
+    from modelswap.config import DEFAULT_PATH, ENV_CONFIG
     from modelswap.gateway import create_app
+    from modelswap.gateway.app import ENV_MAX_BODY_BYTES
     from modelswap.serving import serve_forever
 
     settings = load_settings(config)
-    gateway = create_app(settings, max_body_bytes=max_body_bytes)
     err.print(f"gateway on http://{host}:{port}/v1 (routes: {', '.join(sorted(settings.routes)) or 'none'}; "
-              f"store {settings.store}); Ctrl-C stops it")
-    serve_forever(gateway, host=host, port=port)
+              f"store {settings.store}; {workers} worker(s)); Ctrl-C stops it")
+    if workers == 1:
+        serve_forever(create_app(settings, max_body_bytes=max_body_bytes), host=host, port=port)
+        return
+    # each worker process builds its own app from the environment (uvicorn needs an import string)
+    os.environ[ENV_CONFIG] = str(Path(config or os.environ.get(ENV_CONFIG) or DEFAULT_PATH).resolve())
+    os.environ[ENV_MAX_BODY_BYTES] = str(max_body_bytes)
+    uvicorn.run("modelswap.gateway.app:app_from_env", factory=True, workers=workers, host=host, port=port,
+                log_level="warning", access_log=False, lifespan="on")
 
 
 @sim_app.command("serve")

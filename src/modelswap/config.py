@@ -16,13 +16,14 @@ so ``0.5`` is a number and ``[a, b]`` a list).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from modelswap.errors import ConfigError
 from modelswap.sim.quirks import Quirks
@@ -127,12 +128,67 @@ class RouteConfig(_Strict):
     shadow: ShadowConfig = ShadowConfig()
 
 
+#: Built-in redaction rules, selected by name in ``redact:`` (a bare name, or ``{name: emails}``).
+REDACT_PRESETS: dict[str, str] = {
+    "emails": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+    # +country code and groups (+44 20 7946 0958, +1-415-555-0100), (0xx) national forms, NANP 415-555-0100
+    "phones": (r"(?<![\w+])(?:\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}"
+               r"|\(\d{2,5}\)[ .-]?\d{3,4}[ .-]?\d{3,4}"
+               r"|\d{3}[ .-]\d{3}[ .-]\d{4})(?!\w)"),
+    # OpenAI/Anthropic sk-..., AWS access key ids, GitHub, Slack and Google keys, any Bearer token
+    "api_keys": (r"\bsk-[A-Za-z0-9_-]{16,}|\bAKIA[0-9A-Z]{16}\b|\bgh[pousr]_[A-Za-z0-9]{30,}"
+                 r"|\bxox[abprs]-[A-Za-z0-9-]{10,}|\bAIza[0-9A-Za-z_-]{35}|\bBearer\s+[A-Za-z0-9._~+/=-]{8,}"),
+}
+
+
+class RedactRule(_Strict):
+    """One redaction rule: text matching ``pattern`` (a Python regex) is stored as ``replacement``.
+
+    A preset is written as its bare name (``- emails``) or as ``{name: emails}`` without a pattern;
+    ``replacement`` defaults to ``[REDACTED:<name>]``.
+    """
+
+    name: str = Field(min_length=1)
+    pattern: str
+    replacement: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = {"name": value}
+        if isinstance(value, dict) and "pattern" not in value and isinstance(value.get("name"), str):
+            preset = REDACT_PRESETS.get(value["name"])
+            if preset is None:
+                raise ValueError(f"unknown preset {value['name']!r} (give a pattern, or one of "
+                                 f"{_names(REDACT_PRESETS)})")
+            value = {**value, "pattern": preset}
+        return value
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"not a valid regular expression: {exc}") from None
+        if compiled.match(""):
+            raise ValueError("matches the empty string, so it would redact between every character")
+        return value
+
+    @property
+    def text(self) -> str:
+        """What a match is replaced with."""
+        return f"[REDACTED:{self.name}]" if self.replacement is None else self.replacement
+
+
 class Settings(_Strict):
     """The whole validated configuration."""
 
     store: str = DEFAULT_STORE
     arms: dict[str, ArmConfig] = Field(default_factory=dict)
     routes: dict[str, RouteConfig] = Field(default_factory=dict)
+    redact: tuple[RedactRule, ...] = ()
 
     def arm(self, name: str) -> OpenAIArm | LocalArm | SimArm:
         """The arm called ``name``, or a ``ConfigError`` listing the known ones."""

@@ -2,7 +2,9 @@
 
 What it is: ``create_app(settings)``, a Starlette app with ``POST /v1/chat/completions``
 (forwarded to the route's serving arm; streamed responses relayed chunk by chunk as they
-arrive), ``GET /v1/models`` (the routes), ``/healthz``, ``/readyz`` and ``/metrics``. The
+arrive), ``POST /v1/embeddings`` (passed through to the route's primary arm, neither shadowed
+nor stored), ``GET /v1/models`` (the routes), ``/healthz``, ``/readyz`` and ``/metrics``;
+and ``app_from_env()``, the same app built from the environment, for uvicorn's workers. The
 lifespan opens the store, the write-behind recorder and the connection pools, and on
 shutdown stops shadowing, waits for running shadows (``shadow_grace_s``), writes everything
 accepted and closes. Every response carries ``x-request-id`` (the client's, else a new one)
@@ -31,18 +33,28 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from modelswap.config import RouteConfig, Settings
+from modelswap.config import RouteConfig, Settings, load_settings
+from modelswap.errors import ConfigError
 from modelswap.gateway.metrics import Metrics
 from modelswap.gateway.observe import StreamObserver, Timing, error_observation, observe_body
+from modelswap.gateway.redact import Redactor
 from modelswap.gateway.routing import decide
 from modelswap.gateway.shadow import ShadowEngine
 from modelswap.gateway.trials import Trial, TrialRecorder, chat_request
 from modelswap.gateway.upstream import Upstream, build_upstreams
-from modelswap.gateway.wire import DEFAULT_MAX_BODY_BYTES, ClientError, error_response, parse_chat_body, read_body
+from modelswap.gateway.wire import (
+    DEFAULT_MAX_BODY_BYTES,
+    ClientError,
+    error_response,
+    parse_chat_body,
+    parse_embeddings_body,
+    read_body,
+)
 from modelswap.store import open_store
 from modelswap.types import ErrorInfo, Observation
 
 CATEGORY_HEADER = "x-modelswap-category"
+ENV_MAX_BODY_BYTES = "MODELSWAP_MAX_BODY_BYTES"
 
 
 def create_app(settings: Settings, *, store_url: str | None = None, env: Mapping[str, str] | None = None,
@@ -53,6 +65,7 @@ def create_app(settings: Settings, *, store_url: str | None = None, env: Mapping
                        shadow_grace_s=shadow_grace_s)
     routes = [
         Route("/v1/chat/completions", gateway.chat_completions, methods=["POST"]),
+        Route("/v1/embeddings", gateway.embeddings, methods=["POST"]),
         Route("/v1/models", gateway.models, methods=["GET"]),
         Route("/healthz", gateway.healthz, methods=["GET"]),
         Route("/readyz", gateway.readyz, methods=["GET"]),
@@ -61,6 +74,19 @@ def create_app(settings: Settings, *, store_url: str | None = None, env: Mapping
     app = Starlette(routes=routes, lifespan=gateway.lifespan)
     app.state.gateway = gateway
     return app
+
+
+def app_from_env() -> Starlette:
+    """The gateway for ``$MODELSWAP_CONFIG`` (else ``./modelswap.yaml``, with ``MODELSWAP_*`` overrides).
+
+    For ``uvicorn.run("modelswap.gateway.app:app_from_env", factory=True, workers=N)``: each worker
+    process calls it and builds its own app (its own pools, shadow budget and metrics).
+    ``$MODELSWAP_MAX_BODY_BYTES`` sets the body limit.
+    """
+    raw = os.environ.get(ENV_MAX_BODY_BYTES)
+    if raw is not None and not (raw.isdigit() and int(raw) > 0):
+        raise ConfigError(f"must be a positive integer, got {raw!r}", key=ENV_MAX_BODY_BYTES)
+    return create_app(load_settings(), max_body_bytes=int(raw) if raw else DEFAULT_MAX_BODY_BYTES)
 
 
 class _Gateway:
@@ -79,7 +105,8 @@ class _Gateway:
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         store = open_store(self.store_url)
-        recorder = TrialRecorder(store)
+        redactor = Redactor(self.settings.redact, secrets=[u.api_key for u in self.upstreams.values() if u.api_key])
+        recorder = TrialRecorder(store, redactor=redactor)
         await recorder.start()
         for upstream in self.upstreams.values():
             upstream.open()
@@ -121,7 +148,7 @@ class _Gateway:
         request = upstream.primary.build_request("POST", upstream.url, content=upstream.payload(trial.body),
                                                  headers=upstream.headers(trial.authorization))
         try:
-            answer = await upstream.primary.send(request, stream=trial.stream)
+            answer = await upstream.send(upstream.primary, request, stream=trial.stream)
         except httpx.RequestError as exc:
             timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
             refusal = _upstream_failure(upstream, exc)
@@ -137,7 +164,8 @@ class _Gateway:
             await answer.aclose()
             timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
             observation = observe_body(arm=upstream.name, model=upstream.arm.model, status=answer.status_code,
-                                       content=content, price=upstream.price, timing=timing, params=params)
+                                       content=content, price=upstream.price, timing=timing, params=params,
+                                       redact=upstream.redact)
             self._count(trial, upstream, answer.status_code, timing)
             return Response(content, status_code=answer.status_code, media_type=media_type, headers=headers,
                             background=BackgroundTask(_after_primary, engine, trial, observation))
@@ -161,7 +189,7 @@ class _Gateway:
         finally:
             timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000, ttft_ms=ttft_ms)
             observation = observer.observation(arm=upstream.name, model=upstream.arm.model, price=upstream.price,
-                                               timing=timing, params=params)
+                                               timing=timing, params=params, redact=upstream.redact)
             if broken is not None:
                 observation = error_observation(arm=upstream.name, model=upstream.arm.model, error=broken,
                                                 timing=timing, params=params)
@@ -169,6 +197,29 @@ class _Gateway:
             engine.after_primary(trial, observation)
             with anyio.CancelScope(shield=True):
                 await answer.aclose()
+
+    async def embeddings(self, request: Request) -> Response:
+        """Pass an embeddings request to the route's primary arm (its model id swapped in); answer as it answers."""
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        try:
+            body = parse_embeddings_body(await read_body(request, max_bytes=self.max_body_bytes))
+            route = self._route(body["model"])
+        except ClientError as exc:
+            return error_response(exc, headers={"x-request-id": request_id, "x-modelswap-arm": "none"})
+        upstream = self.upstreams[route.primary]
+        headers = {"x-request-id": request_id, "x-modelswap-arm": upstream.name}
+        try:
+            forwarded = upstream.primary.build_request(
+                "POST", upstream.embeddings_url, content=orjson.dumps({**body, "model": upstream.arm.model}),
+                headers=upstream.headers(request.headers.get("authorization")))
+            answer = await upstream.send(upstream.primary, forwarded, stream=False)
+        except httpx.RequestError as exc:
+            refusal = _upstream_failure(upstream, exc)
+            self.metrics.embedding_requests.labels(body["model"], upstream.name, str(refusal.status)).inc()
+            return error_response(refusal, headers=headers)
+        self.metrics.embedding_requests.labels(body["model"], upstream.name, str(answer.status_code)).inc()
+        return Response(answer.content, status_code=answer.status_code,
+                        media_type=answer.headers.get("content-type", "application/json"), headers=headers)
 
     async def models(self, request: Request) -> Response:
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "modelswap"}
@@ -220,4 +271,4 @@ def _json(payload: dict[str, Any], status: int = 200) -> Response:
     return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
 
 
-__all__ = ["create_app"]
+__all__ = ["app_from_env", "create_app"]

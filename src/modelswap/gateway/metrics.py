@@ -23,6 +23,9 @@ class Metrics:
                                 ["route", "arm", "status"], registry=r)
         self.latency = Histogram("modelswap_request_latency_seconds", "Serving arm latency seen by the client",
                                  ["route", "arm"], buckets=LATENCY_BUCKETS_S, registry=r)
+        self.embedding_requests = Counter("modelswap_embedding_requests",
+                                          "Embeddings requests by route, arm and status", ["route", "arm", "status"],
+                                          registry=r)
         self.shadow_sent = Counter("modelswap_shadow_sent", "Shadow calls started", ["route", "arm"], registry=r)
         self.shadow_completed = Counter("modelswap_shadow_completed", "Shadow calls answered successfully",
                                         ["route", "arm"], registry=r)

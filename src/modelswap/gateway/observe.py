@@ -4,12 +4,16 @@ What it is: ``observe_body`` for a whole chat-completion body and ``StreamObserv
 raw bytes of a server-sent-event stream as they pass through, which gathers the content
 deltas, the finish reason, the usage (when ``stream_options.include_usage``) and whether
 ``[DONE]`` arrived. Both return an ``Observation`` whose ``error`` says what was wrong (``http``
-with the upstream status, ``invalid_response`` for a garbage body); nothing here raises.
+with the upstream status, ``invalid_response`` for a garbage body); nothing here raises. Text
+taken from the upstream (error messages, the start of a bad body, the output) passes through
+``redact``, the arm's own key remover (``Upstream.redact``): an upstream that echoes the key it
+was sent ("Incorrect API key provided: sk-...") cannot get it stored.
 What it is not: the forwarding itself; the gateway relays bytes unchanged and only reads them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +22,8 @@ import orjson
 from modelswap.backends.openai import _output, _usage
 from modelswap.price import Price
 from modelswap.types import ErrorInfo, Observation, Usage
+
+Redact = Callable[[str], str]
 
 _SHAPE_ERRORS = (orjson.JSONDecodeError, KeyError, TypeError, IndexError, ValueError, AttributeError)
 
@@ -37,11 +43,15 @@ def error_observation(*, arm: str, model: str, error: ErrorInfo, timing: Timing,
                        started_at=timing.started_at, params=params)
 
 
+def _keep(text: str) -> str:
+    return text
+
+
 def observe_body(*, arm: str, model: str, status: int, content: bytes, price: Price, timing: Timing,
-                 params: dict[str, Any]) -> Observation:
+                 params: dict[str, Any], redact: Redact = _keep) -> Observation:
     """The observation of a non-streamed answer with HTTP ``status`` and body ``content``."""
     if not 200 <= status < 300:
-        error = ErrorInfo(kind="http", status=status, message=upstream_message(content, status))
+        error = ErrorInfo(kind="http", status=status, message=redact(upstream_message(content, status)))
         return error_observation(arm=arm, model=model, error=error, timing=timing, params=params)
     try:
         body = orjson.loads(content)
@@ -51,11 +61,12 @@ def observe_body(*, arm: str, model: str, status: int, content: bytes, price: Pr
         answered_model = body.get("model")
     except _SHAPE_ERRORS as exc:
         message = f"not a chat completion ({type(exc).__name__}: {exc}): {content[:200]!r}"
-        error = ErrorInfo(kind="invalid_response", status=status, message=message)
+        error = ErrorInfo(kind="invalid_response", status=status, message=redact(message))
         return error_observation(arm=arm, model=model, error=error, timing=timing, params=params)
     usage = _usage(body.get("usage"))
     return Observation(arm=arm, model=answered_model if isinstance(answered_model, str) and answered_model else model,
-                       output=output, finish_reason=finish_reason if isinstance(finish_reason, str) else None,
+                       output=output if output is None else redact(output),
+                       finish_reason=finish_reason if isinstance(finish_reason, str) else None,
                        usage=usage, cost_usd=price.cost_usd(usage), latency_ms=timing.latency_ms,
                        ttft_ms=timing.ttft_ms, started_at=timing.started_at, params=params)
 
@@ -114,12 +125,12 @@ class StreamObserver:
             self.problem = self.problem or f"bad stream event ({type(exc).__name__}): {data[:200]!r}"
 
     def observation(self, *, arm: str, model: str, price: Price, timing: Timing,
-                    params: dict[str, Any]) -> Observation:
+                    params: dict[str, Any], redact: Redact = _keep) -> Observation:
         problem = self.problem or (None if self.done else "the stream ended before [DONE]")
         if problem is not None:
-            error = ErrorInfo(kind="invalid_response", status=200, message=problem)
+            error = ErrorInfo(kind="invalid_response", status=200, message=redact(problem))
             return error_observation(arm=arm, model=model, error=error, timing=timing, params=params)
-        return Observation(arm=arm, model=self.model or model, output="".join(self.pieces),
+        return Observation(arm=arm, model=self.model or model, output=redact("".join(self.pieces)),
                            finish_reason=self.finish_reason, usage=self.usage, cost_usd=price.cost_usd(self.usage),
                            latency_ms=timing.latency_ms, ttft_ms=timing.ttft_ms, started_at=timing.started_at,
                            params=params)

@@ -152,19 +152,20 @@ class ShadowEngine:
             async with asyncio.timeout(timeout_s):
                 request = upstream.shadow.build_request("POST", upstream.url, content=upstream.payload(trial.body),
                                                         headers=upstream.headers(trial.authorization))
-                response = await upstream.shadow.send(request, stream=True)
+                response = await upstream.send(upstream.shadow, request, stream=True)
                 try:
                     if not trial.stream or not response.is_success:
                         content = await response.aread()
                         return observe_body(status=response.status_code, content=content, price=upstream.price,
-                                            timing=timing(), arm=arm, model=model, params=params)
+                                            timing=timing(), arm=arm, model=model, params=params,
+                                            redact=upstream.redact)
                     observer = StreamObserver()
                     async for chunk in response.aiter_raw():
                         if ttft_ms is None:
                             ttft_ms = (time.perf_counter() - t0) * 1000
                         observer.feed(chunk)
                     return observer.observation(price=upstream.price, timing=timing(), arm=arm, model=model,
-                                                params=params)
+                                                params=params, redact=upstream.redact)
                 finally:
                     await response.aclose()
         except (TimeoutError, httpx.TimeoutException):

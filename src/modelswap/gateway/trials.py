@@ -4,7 +4,9 @@ What it is: ``Trial`` (one client request, its id, route and routing decision) a
 ``TrialRecorder``, which stores observations through ``BatchWriter`` and requests through a
 bounded queue of its own, saved in batches off the event loop. Neither ``record_request`` nor
 ``record`` ever waits: beyond ``max_queue`` they refuse and count a drop. ``close`` writes
-everything accepted and stops. What it is not: redaction (not done yet) or any comparison.
+everything accepted and stops. Everything is redacted (``Redactor``: the ``redact:`` rules and
+the arms' keys) as it is accepted, so no unredacted text waits in a queue. What it is not: any
+comparison.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from modelswap.gateway.redact import Redactor
 from modelswap.gateway.routing import Decision
 from modelswap.store.base import Store
 from modelswap.store.writer import WRITE_ERRORS, BatchWriter
@@ -47,9 +50,10 @@ def chat_request(body: dict[str, Any], *, trial_id: str, category: str | None) -
 class TrialRecorder:
     """Stores requests and observations behind the requests; ``start`` before use, ``close`` at the end."""
 
-    def __init__(self, store: Store, *, max_queue: int = 10_000, max_batch: int = 100,
-                 flush_interval_s: float = 0.25) -> None:
+    def __init__(self, store: Store, *, redactor: Redactor | None = None, max_queue: int = 10_000,
+                 max_batch: int = 100, flush_interval_s: float = 0.25) -> None:
         self.store = store
+        self.redactor = redactor or Redactor()
         self.writer = BatchWriter(store, max_batch=max_batch, max_queue=max_queue, flush_interval_s=flush_interval_s)
         self.max_queue = max_queue
         self.max_batch = max_batch
@@ -69,12 +73,15 @@ class TrialRecorder:
         if self._closing or len(self._requests) >= self.max_queue:
             self.requests_dropped += 1
             return False
-        self._requests.append((run, request))
+        self._requests.append((run, self.redactor.request(request)))
         self._wake.set()
         return True
 
     def record(self, stored: StoredObservation) -> bool:
         """Queue one observation; ``False`` (counted by the writer) when full or closing."""
+        if self.redactor.active:
+            stored = StoredObservation(key=stored.key, role=stored.role,
+                                       observation=self.redactor.observation(stored.observation))
         return self.writer.submit(stored)
 
     async def close(self) -> None:

@@ -33,6 +33,7 @@ class Upstream:
         self.name = name
         self.arm = arm
         self.url = f"{arm.base_url}/chat/completions"
+        self.embeddings_url = f"{arm.base_url}/embeddings"
         self.price = Price(**arm.price.model_dump())
         self._api_key = _api_key(name, arm, env)
         self._headers = {**arm.headers, "content-type": "application/json"}
@@ -75,6 +76,17 @@ class Upstream:
             raise RuntimeError(f"Upstream {self.name!r}: open() was not called")
         return self._shadow
 
+    async def send(self, client: httpx.AsyncClient, request: httpx.Request, *, stream: bool) -> httpx.Response:
+        """``client.send``, with anyio's failure on a connection reset while connecting made an ``httpx.ConnectError``.
+
+        (httpcore asks the new stream for its TLS object; if the peer already reset it, anyio's
+        socket is gone and ``AttributeError`` escapes instead of a transport error.)
+        """
+        try:
+            return await client.send(request, stream=stream)
+        except AttributeError as exc:
+            raise httpx.ConnectError(f"connection reset while connecting ({exc})", request=request) from exc
+
     def reshape(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """The client's body for this arm: the arm's params as defaults, its model id."""
         return {**self.arm.params, **body, "model": self.arm.model}
@@ -87,6 +99,11 @@ class Upstream:
         if self.arm.forward_authorization and client_authorization:
             return {**self._headers, "authorization": client_authorization}
         return self._headers
+
+    @property
+    def api_key(self) -> str | None:
+        """The arm's upstream key (for redaction; never store or log it)."""
+        return self._api_key
 
     def redact(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key and self._api_key in text else text

@@ -1,9 +1,9 @@
 """The client side of the wire: reading a chat-completions body and answering errors OpenAI's way.
 
 What it is: ``read_body`` (size-limited), ``parse_chat_body`` (JSON object with ``model`` and
-``messages``), ``ClientError`` (a refusal carrying its status, param and code) and
-``error_response`` (``{"error": {"message", "type", "param", "code"}}``). What it is not: the
-upstream side (``modelswap.gateway.upstream``) or routing.
+``messages``), ``parse_embeddings_body`` (``model`` and ``input``), ``ClientError`` (a refusal
+carrying its status, param and code) and ``error_response`` (``{"error": {"message", "type",
+"param", "code"}}``). What it is not: the upstream side (``modelswap.gateway.upstream``) or routing.
 """
 
 from __future__ import annotations
@@ -55,20 +55,30 @@ async def read_body(request: Request, *, max_bytes: int) -> bytes:
 
 def parse_chat_body(raw: bytes) -> dict[str, Any]:
     """The JSON object of a chat-completions request; ``ClientError`` 400 names what is wrong."""
+    body = _parse_object(raw, required=("model", "messages"))
+    messages = body["messages"]
+    if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+        raise ClientError("'messages' must be a non-empty array of objects", param="messages")
+    return body
+
+
+def parse_embeddings_body(raw: bytes) -> dict[str, Any]:
+    """The JSON object of an embeddings request (``model`` and ``input``; the rest is the upstream's to judge)."""
+    return _parse_object(raw, required=("model", "input"))
+
+
+def _parse_object(raw: bytes, *, required: tuple[str, ...]) -> dict[str, Any]:
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise ClientError(f"invalid JSON body: {exc}", code="invalid_json") from None
     if not isinstance(body, dict):
         raise ClientError("the request body must be a JSON object", code="invalid_json")
-    for field in ("model", "messages"):
+    for field in required:
         if field not in body:
             raise ClientError(f"missing required parameter: '{field}'", param=field, code="missing_required_parameter")
     if not isinstance(body["model"], str) or not body["model"]:
         raise ClientError("'model' must be a non-empty string naming a route", param="model")
-    messages = body["messages"]
-    if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
-        raise ClientError("'messages' must be a non-empty array of objects", param="messages")
     return body
 
 
