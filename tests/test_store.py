@@ -14,7 +14,7 @@ from modelswap.errors import StoreError
 from modelswap.store import ArmCount, Store, open_store
 from modelswap.store.postgres import masked
 from modelswap.store.schema import LATEST_VERSION, MIGRATIONS, Migration
-from modelswap.store.sql import SQLStore
+from modelswap.store.sql import _NEXT_POSITION, SQLStore
 from modelswap.store.sqlite import SQLiteStore
 from modelswap.types import ChatRequest, ErrorInfo, Observation, ObservationKey, StoredObservation, Usage
 
@@ -202,26 +202,54 @@ def test_a_closed_store_refuses_calls(store_url: str) -> None:
 def test_schema_is_at_the_latest_version_and_migrating_again_is_a_no_op(store: Store,
                                                                        make_stored: MakeStored) -> None:
     assert isinstance(store, SQLStore)
-    assert store.schema_version() == LATEST_VERSION == 1
+    assert store.schema_version() == LATEST_VERSION == 2
     store.save_observations([make_stored("t1")])
     assert store.migrate() == []
-    assert store.schema_version() == 1
+    assert store.schema_version() == 2
     assert store.observations("run") == [make_stored("t1")]
 
 
 def test_a_new_migration_is_applied_once(store: Store) -> None:
     assert isinstance(store, SQLStore)
-    extra = Migration(version=2, description="a later step", statements=("CREATE TABLE later (x INTEGER)",))
-    assert store.migrate([*MIGRATIONS, extra]) == [2]
+    extra = Migration(version=3, description="a later step", statements=("CREATE TABLE later (x INTEGER)",))
+    assert store.migrate([*MIGRATIONS, extra]) == [3]
     assert store.migrate([*MIGRATIONS, extra]) == []
-    assert store.schema_version() == 2
+    assert store.schema_version() == 3
+
+
+def test_a_version_1_store_is_upgraded_keeping_its_requests(store_url: str) -> None:
+    with open_store(store_url) as first:
+        assert isinstance(first, SQLStore)
+        _drop_latest_migration(first)
+        first.save_requests("run", [ChatRequest(id="a", messages=({"role": "user", "content": "hi"},))])
+        assert first.schema_version() == 1
+    with open_store(store_url) as upgraded:
+        upgraded.save_requests("run", [ChatRequest(id="b", messages=({"role": "user", "content": "yo"},))])
+        assert upgraded.schema_version() == 2
+        assert [r.id for r in upgraded.requests("run")] == ["a", "b"]
+
+
+def _drop_latest_migration(store: SQLStore) -> None:
+    """Undo migration 2 (the position index) so the store looks like one written by an older modelswap."""
+    with store._transaction("test: downgrade") as cursor:
+        cursor.execute("DROP INDEX requests_run_position")
+        cursor.execute("DELETE FROM modelswap_schema WHERE version = 2")
+
+
+def test_sqlite_finds_the_next_position_through_the_index(tmp_path: Path) -> None:
+    with open_store(f"sqlite:///{tmp_path / 'plan.db'}") as store:
+        assert isinstance(store, SQLStore)
+        with store._transaction("test: plan") as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + _NEXT_POSITION, ("run",))
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "requests_run_position" in plan
 
 
 def test_a_store_with_a_newer_schema_is_refused(store: Store, store_url: str) -> None:
     assert isinstance(store, SQLStore)
     store.migrate([*MIGRATIONS, Migration(version=LATEST_VERSION + 1, description="from the future",
                                           statements=("CREATE TABLE future (x INTEGER)",))])
-    with pytest.raises(StoreError, match=r"schema version 2 is newer than this modelswap knows \(1\); upgrade"):
+    with pytest.raises(StoreError, match=r"schema version 3 is newer than this modelswap knows \(2\); upgrade"):
         open_store(store_url)
 
 
@@ -241,7 +269,7 @@ def test_processes_opening_a_fresh_store_at_once_migrate_it_once(store_url: str)
         thread.start()
     for thread in threads:
         thread.join()
-    assert (failures, versions) == ([], [1] * 6)
+    assert (failures, versions) == ([], [2] * 6)
 
 
 # --- opening --------------------------------------------------------------------------------------------------------

@@ -72,9 +72,15 @@ CREATE TABLE observations (
 
 _OBSERVATIONS_BY_ARM = "CREATE INDEX observations_run_arm ON observations (run, arm)"
 
+# The next position of a run is MAX(position) of its requests: without this index both databases
+# read every request of the run to find it (15 ms per save at 60,000 gateway requests).
+_REQUESTS_BY_POSITION = "CREATE INDEX requests_run_position ON requests (run, position)"
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, description="requests and observations",
               statements=(_REQUESTS, _OBSERVATIONS, _OBSERVATIONS_BY_ARM)),
+    Migration(version=2, description="index requests by position within a run",
+              statements=(_REQUESTS_BY_POSITION,)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
