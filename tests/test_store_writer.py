@@ -1,4 +1,5 @@
-"""BatchWriter: batches of at most max_batch, flush and close write everything, a full queue drops, failures count."""
+"""BatchWriter and RequestWriter: batches of at most max_batch, flush and close write everything, a full queue drops,
+failures count."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 from modelswap.errors import StoreError
 from modelswap.store import ArmCount, Store, open_store
-from modelswap.store.writer import BatchWriter
+from modelswap.store.writer import BatchWriter, RequestWriter
 from modelswap.types import ChatRequest, StoredObservation
 
 MakeStored = Callable[..., StoredObservation]
@@ -26,6 +27,7 @@ class SpyStore(Store):
     def __init__(self, inner: Store, *, failures: Sequence[Exception] = (), gate: threading.Event | None = None):
         self.inner = inner
         self.batches: list[int] = []
+        self.request_calls: list[tuple[str, int]] = []
         self.failures = list(failures)
         self.gate = gate
 
@@ -38,6 +40,9 @@ class SpyStore(Store):
         self.inner.save_observations(observations)
 
     def save_requests(self, run: str, requests: Sequence[ChatRequest]) -> None:
+        self.request_calls.append((run, len(requests)))
+        if self.failures:
+            raise self.failures.pop(0)
         self.inner.save_requests(run, requests)
 
     def recorded_keys(self, run: str, arm: str, *, include_errors: bool = True) -> set[tuple[str, int]]:
@@ -228,3 +233,37 @@ async def test_put_waits_for_room_instead_of_dropping(make_stored: MakeStored) -
     assert (writer.submitted, writer.written, writer.dropped) == (9, 9, 0)
     assert len(store.observations("run")) == 9
     store.close()
+
+
+def request(request_id: str) -> ChatRequest:
+    return ChatRequest(id=request_id, messages=({"role": "user", "content": f"question {request_id}"},))
+
+
+async def test_request_writer_saves_each_run_of_a_batch_in_order(store: Store) -> None:
+    spy = SpyStore(store)
+    writer = RequestWriter(spy, max_batch=4, flush_interval_s=60)
+    items = [("a", request("a0")), ("b", request("b0")), ("a", request("a1")), ("a", request("a2")),
+             ("b", request("b1"))]
+    assert all(writer.submit(item) for item in items)
+    await writer.start()
+    await asyncio.wait_for(writer.close(), 5)
+    assert spy.request_calls == [("a", 3), ("b", 1), ("b", 1)]
+    assert [r.id for r in store.requests("a")] == ["a0", "a1", "a2"]  # in position order
+    assert [r.id for r in store.requests("b")] == ["b0", "b1"]
+    assert counters(writer) == {"submitted": 5, "written": 5, "failed": 0, "dropped": 0, "failed_batches": 0,
+                                "retried_batches": 0}
+
+
+async def test_request_writer_retries_a_failed_batch_once_without_duplicates(
+        store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    spy = SpyStore(store, failures=[StoreError("down")])
+    writer = RequestWriter(spy, max_batch=10, flush_interval_s=60)
+    writer.submit(("a", request("a0")))
+    writer.submit(("b", request("b0")))
+    with caplog.at_level(logging.WARNING, logger="modelswap.store.writer"):
+        await writer.start()
+        await asyncio.wait_for(writer.close(), 5)
+    assert caplog.messages == ["store write of 2 request(s) of run(s) a, b failed (StoreError: down); retrying once"]
+    assert [r.id for r in store.requests("a")] + [r.id for r in store.requests("b")] == ["a0", "b0"]
+    assert (writer.written, writer.retried_batches, writer.failed) == (2, 1, 0)
+    assert "question" not in caplog.text
