@@ -24,8 +24,6 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-import anyio
-import httpx
 import orjson
 from starlette.applications import Starlette
 from starlette.background import BackgroundTask
@@ -41,7 +39,7 @@ from modelswap.gateway.redact import Redactor
 from modelswap.gateway.routing import decide
 from modelswap.gateway.shadow import ShadowEngine
 from modelswap.gateway.trials import Trial, TrialRecorder, chat_request
-from modelswap.gateway.upstream import Upstream, build_upstreams
+from modelswap.gateway.upstream import Answer, Upstream, UpstreamError, build_upstreams
 from modelswap.gateway.wire import (
     DEFAULT_MAX_BODY_BYTES,
     ClientError,
@@ -145,58 +143,58 @@ class _Gateway:
         """Send ``trial`` to its serving arm; relay the answer; hand the observation to the engine after."""
         params = {k: v for k, v in upstream.reshape(trial.body).items() if k not in ("model", "messages")}
         started, t0 = time.time(), time.perf_counter()
-        request = upstream.primary.build_request("POST", upstream.url, content=upstream.payload(trial.body),
-                                                 headers=upstream.headers(trial.authorization))
         try:
-            answer = await upstream.send(upstream.primary, request, stream=trial.stream)
-        except httpx.RequestError as exc:
+            answer = await upstream.post("primary", upstream.url, upstream.payload(trial.body),
+                                         upstream.headers(trial.authorization))
+            if not trial.stream or not answer.ok:
+                try:
+                    content = await answer.read()
+                finally:
+                    answer.release()
+        except UpstreamError as exc:
             timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
             refusal = _upstream_failure(upstream, exc)
-            error = ErrorInfo(kind="timeout" if refusal.status == 504 else "connection", message=refusal.message)
+            error = ErrorInfo(kind=exc.kind, message=upstream.redact(str(exc)))
             observation = error_observation(arm=upstream.name, model=upstream.arm.model, params=params,
                                             timing=timing, error=error)
             self._count(trial, upstream, refusal.status, timing)
             return error_response(refusal, headers=headers,
                                   background=BackgroundTask(_after_primary, engine, trial, observation))
-        media_type = answer.headers.get("content-type", "application/json")
-        if not trial.stream or not answer.is_success:
-            content = await answer.aread() if trial.stream else answer.content
-            await answer.aclose()
+        if not trial.stream or not answer.ok:
             timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
-            observation = observe_body(arm=upstream.name, model=upstream.arm.model, status=answer.status_code,
+            observation = observe_body(arm=upstream.name, model=upstream.arm.model, status=answer.status,
                                        content=content, price=upstream.price, timing=timing, params=params,
                                        redact=upstream.redact)
-            self._count(trial, upstream, answer.status_code, timing)
-            return Response(content, status_code=answer.status_code, media_type=media_type, headers=headers,
+            self._count(trial, upstream, answer.status, timing)
+            return Response(content, status_code=answer.status, media_type=answer.content_type, headers=headers,
                             background=BackgroundTask(_after_primary, engine, trial, observation))
         relay = self._relay(trial, upstream, answer, engine, started=started, t0=t0, params=params)
-        return StreamingResponse(relay, status_code=answer.status_code, media_type=media_type, headers=headers)
+        return StreamingResponse(relay, status_code=answer.status, media_type=answer.content_type, headers=headers)
 
-    async def _relay(self, trial: Trial, upstream: Upstream, answer: httpx.Response, engine: ShadowEngine, *,
+    async def _relay(self, trial: Trial, upstream: Upstream, answer: Answer, engine: ShadowEngine, *,
                      started: float, t0: float, params: dict[str, Any]) -> AsyncIterator[bytes]:
         """Pass the upstream's SSE bytes on as they arrive; then record and shadow."""
         observer = StreamObserver()
         ttft_ms: float | None = None
         broken: ErrorInfo | None = None
         try:
-            async for chunk in answer.aiter_raw():
+            async for chunk in answer.chunks():
                 if ttft_ms is None:
                     ttft_ms = (time.perf_counter() - t0) * 1000
                 observer.feed(chunk)
                 yield chunk
-        except httpx.RequestError as exc:
-            broken = ErrorInfo(kind="connection", message=upstream.redact(f"stream broke: {type(exc).__name__}: {exc}"))
+        except UpstreamError as exc:
+            broken = ErrorInfo(kind=exc.kind, message=upstream.redact(f"stream broke: {exc}"))
         finally:
+            answer.release()
             timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000, ttft_ms=ttft_ms)
             observation = observer.observation(arm=upstream.name, model=upstream.arm.model, price=upstream.price,
                                                timing=timing, params=params, redact=upstream.redact)
             if broken is not None:
                 observation = error_observation(arm=upstream.name, model=upstream.arm.model, error=broken,
                                                 timing=timing, params=params)
-            self._count(trial, upstream, answer.status_code, timing)
+            self._count(trial, upstream, answer.status, timing)
             engine.after_primary(trial, observation)
-            with anyio.CancelScope(shield=True):
-                await answer.aclose()
 
     async def embeddings(self, request: Request) -> Response:
         """Pass an embeddings request to the route's primary arm (its model id swapped in); answer as it answers."""
@@ -209,17 +207,19 @@ class _Gateway:
         upstream = self.upstreams[route.primary]
         headers = {"x-request-id": request_id, "x-modelswap-arm": upstream.name}
         try:
-            forwarded = upstream.primary.build_request(
-                "POST", upstream.embeddings_url, content=orjson.dumps({**body, "model": upstream.arm.model}),
-                headers=upstream.headers(request.headers.get("authorization")))
-            answer = await upstream.send(upstream.primary, forwarded, stream=False)
-        except httpx.RequestError as exc:
+            answer = await upstream.post("primary", upstream.embeddings_url,
+                                         orjson.dumps({**body, "model": upstream.arm.model}),
+                                         upstream.headers(request.headers.get("authorization")))
+            try:
+                content = await answer.read()
+            finally:
+                answer.release()
+        except UpstreamError as exc:
             refusal = _upstream_failure(upstream, exc)
             self.metrics.embedding_requests.labels(body["model"], upstream.name, str(refusal.status)).inc()
             return error_response(refusal, headers=headers)
-        self.metrics.embedding_requests.labels(body["model"], upstream.name, str(answer.status_code)).inc()
-        return Response(answer.content, status_code=answer.status_code,
-                        media_type=answer.headers.get("content-type", "application/json"), headers=headers)
+        self.metrics.embedding_requests.labels(body["model"], upstream.name, str(answer.status)).inc()
+        return Response(content, status_code=answer.status, media_type=answer.content_type, headers=headers)
 
     async def models(self, request: Request) -> Response:
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "modelswap"}
@@ -259,11 +259,11 @@ async def _after_primary(engine: ShadowEngine, trial: Trial, observation: Observ
     engine.after_primary(trial, observation)
 
 
-def _upstream_failure(upstream: Upstream, exc: httpx.RequestError) -> ClientError:
-    if isinstance(exc, httpx.TimeoutException):
+def _upstream_failure(upstream: Upstream, exc: UpstreamError) -> ClientError:
+    if exc.kind == "timeout":
         return ClientError(f"the serving arm {upstream.name!r} did not answer in time", status=504,
                            code="upstream_timeout")
-    return ClientError(f"the serving arm {upstream.name!r} is unreachable ({type(exc).__name__})", status=502,
+    return ClientError(f"the serving arm {upstream.name!r} is unreachable ({upstream.redact(str(exc))})", status=502,
                        code="upstream_unreachable")
 
 

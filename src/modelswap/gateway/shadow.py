@@ -24,13 +24,11 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-import httpx
-
 from modelswap.config import RouteConfig
 from modelswap.gateway.metrics import Metrics
 from modelswap.gateway.observe import StreamObserver, Timing, error_observation, observe_body
 from modelswap.gateway.trials import Trial, TrialRecorder
-from modelswap.gateway.upstream import Upstream
+from modelswap.gateway.upstream import Upstream, UpstreamError
 from modelswap.types import ErrorInfo, Observation, ObservationKey, Role, StoredObservation
 
 logger = logging.getLogger(__name__)
@@ -150,28 +148,27 @@ class ShadowEngine:
         arm, model = upstream.name, upstream.arm.model
         try:
             async with asyncio.timeout(timeout_s):
-                request = upstream.shadow.build_request("POST", upstream.url, content=upstream.payload(trial.body),
-                                                        headers=upstream.headers(trial.authorization))
-                response = await upstream.send(upstream.shadow, request, stream=True)
+                answer = await upstream.post("shadow", upstream.url, upstream.payload(trial.body),
+                                             upstream.headers(trial.authorization))
                 try:
-                    if not trial.stream or not response.is_success:
-                        content = await response.aread()
-                        return observe_body(status=response.status_code, content=content, price=upstream.price,
+                    if not trial.stream or not answer.ok:
+                        content = await answer.read()
+                        return observe_body(status=answer.status, content=content, price=upstream.price,
                                             timing=timing(), arm=arm, model=model, params=params,
                                             redact=upstream.redact)
                     observer = StreamObserver()
-                    async for chunk in response.aiter_raw():
+                    async for chunk in answer.chunks():
                         if ttft_ms is None:
                             ttft_ms = (time.perf_counter() - t0) * 1000
                         observer.feed(chunk)
                     return observer.observation(price=upstream.price, timing=timing(), arm=arm, model=model,
                                                 params=params, redact=upstream.redact)
                 finally:
-                    await response.aclose()
-        except (TimeoutError, httpx.TimeoutException):
+                    answer.release()
+        except TimeoutError:
             error = ErrorInfo(kind="timeout", message=f"no answer within shadow.timeout_s={timeout_s}")
-        except httpx.RequestError as exc:
-            error = ErrorInfo(kind="connection", message=upstream.redact(f"{type(exc).__name__}: {exc}"))
+        except UpstreamError as exc:
+            error = ErrorInfo(kind=exc.kind, message=upstream.redact(str(exc)))
         return error_observation(error=error, timing=timing(), arm=arm, model=model, params=params)
 
     def _record(self, trial: Trial, observation: Observation, *, role: Role, sample: int) -> None:

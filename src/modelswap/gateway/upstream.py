@@ -1,11 +1,22 @@
 """The upstream side: each arm's endpoint, its key, its connection pools and the re-shaped request.
 
 What it is: ``Upstream``, one per configured ``openai`` arm used by a route, holding two pooled
-``httpx.AsyncClient``: ``primary`` (serving clients) and ``shadow`` (shadow calls), so a hung
-or failing shadow arm can never take the connections the serving path needs. ``reshape`` turns
-the client's body into the arm's (its ``model`` id; its ``params`` as defaults the client's
-fields override). What it is not: retries (the gateway forwards once; the client's SDK
-retries) or the parsing of answers (``modelswap.gateway.observe``).
+aiohttp sessions: ``primary`` (serving clients) and ``shadow`` (shadow calls), so a hung or
+failing shadow arm can never take the connections the serving path needs. ``post`` sends one
+body and returns an ``Answer`` as soon as the status line and headers arrived; every failure
+to get an HTTP answer (refused, reset, timed out, garbage on the wire) is an ``UpstreamError``
+whose ``kind`` is ``timeout`` or ``connection``, so callers never see the HTTP library's
+exceptions. ``reshape`` turns the client's body into the arm's (its ``model`` id; its
+``params`` as defaults the client's fields override). What it is not: retries (the gateway
+forwards once; the client's SDK retries) or the parsing of answers (``modelswap.gateway.observe``).
+
+Why aiohttp and not httpx (which the ``openai`` arm of ``record`` uses): on this path the HTTP
+client is most of the gateway's cost. Measured side by side against the benchmark's mock, one
+request at a time: httpx 1.77 ms of CPU per request, aiohttp 0.26 ms (docs/benchmarks.md).
+
+Timeouts: the arm's ``timeout_s`` bounds connecting (waiting for a pooled connection included)
+and each read, as httpx did, not the whole answer: a long stream that keeps sending is not
+cut. Bodies are decompressed (the client gets plain bytes and no ``content-encoding``).
 
 Secrets: the arm's key comes from the environment variable ``api_key_env`` and is sent only
 as ``Authorization``; the client's own ``Authorization`` goes upstream only when the arm sets
@@ -14,16 +25,77 @@ as ``Authorization``; the client's own ``Authorization`` goes upstream only when
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Literal
 
-import httpx
+import aiohttp
 import orjson
 
 from modelswap.backends.openai import _api_key
 from modelswap.config import OpenAIArm, Settings
 from modelswap.errors import ConfigError
 from modelswap.price import Price
+
+Pool = Literal["primary", "shadow"]
+
+
+class UpstreamError(Exception):
+    """No HTTP answer from an arm: ``kind`` is ``timeout`` or ``connection``; ``str()`` says what happened."""
+
+    def __init__(self, kind: Literal["timeout", "connection"], message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def _failure(exc: BaseException, *, doing: str) -> UpstreamError:
+    if isinstance(exc, TimeoutError):
+        return UpstreamError("timeout", f"timed out {doing} ({type(exc).__name__})")
+    detail = str(exc) or type(exc).__name__
+    return UpstreamError("connection", f"{type(exc).__name__} {doing}: {detail}")
+
+
+_CALL_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
+
+
+class Answer:
+    """An upstream's HTTP answer whose body is still to be read (``read`` or ``chunks``); ``release`` it after."""
+
+    __slots__ = ("_response", "content_type", "status")
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+        self.status = response.status
+        self.content_type = response.headers.get("content-type", "application/json")
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    async def read(self) -> bytes:
+        """The whole body; ``UpstreamError`` if the connection fails while reading."""
+        try:
+            return await self._response.read()
+        except _CALL_ERRORS as exc:
+            raise _failure(exc, doing="while reading the body") from None
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """The body's bytes as they arrive; ``UpstreamError`` if the connection fails midway."""
+        content = self._response.content
+        while True:
+            try:
+                chunk = await content.readany()
+            except _CALL_ERRORS as exc:
+                raise _failure(exc, doing="mid-stream") from None
+            if not chunk:
+                return
+            yield chunk
+
+    def release(self) -> None:
+        """Give the connection back to the pool (closed instead if the body was not read to the end)."""
+        if self._response.content.at_eof():
+            self._response.release()
+        else:
+            self._response.close()
 
 
 class Upstream:
@@ -40,52 +112,38 @@ class Upstream:
         if self._api_key:
             self._headers["authorization"] = f"Bearer {self._api_key}"
         self.shadow_connections = shadow_connections
-        self._primary: httpx.AsyncClient | None = None
-        self._shadow: httpx.AsyncClient | None = None
+        self._sessions: dict[Pool, aiohttp.ClientSession] = {}
 
     def __repr__(self) -> str:
         return f"Upstream(name={self.name!r}, url={self.url!r}, api_key={'set' if self._api_key else 'none'})"
 
     def open(self) -> None:
-        """Open both pools (idempotent)."""
-        if self._primary is None:
-            limits = httpx.Limits(max_connections=self.arm.max_connections,
-                                  max_keepalive_connections=self.arm.max_connections)
-            self._primary = httpx.AsyncClient(timeout=httpx.Timeout(self.arm.timeout_s), limits=limits)
-        if self._shadow is None:
-            limits = httpx.Limits(max_connections=self.shadow_connections,
-                                  max_keepalive_connections=self.shadow_connections)
-            self._shadow = httpx.AsyncClient(timeout=httpx.Timeout(self.arm.timeout_s), limits=limits)
+        """Open both pools (idempotent); call on the event loop that will use them."""
+        sizes: dict[Pool, int] = {"primary": self.arm.max_connections, "shadow": self.shadow_connections}
+        for pool, size in sizes.items():
+            if pool not in self._sessions:
+                timeout = aiohttp.ClientTimeout(total=None, connect=self.arm.timeout_s,
+                                                sock_read=self.arm.timeout_s)
+                self._sessions[pool] = aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(limit=size, limit_per_host=0), timeout=timeout,
+                    cookie_jar=aiohttp.DummyCookieJar(), trust_env=False, raise_for_status=False)
 
     async def aclose(self) -> None:
         """Close both pools."""
-        for client in (self._primary, self._shadow):
-            if client is not None:
-                await client.aclose()
-        self._primary = self._shadow = None
+        sessions, self._sessions = self._sessions, {}
+        for session in sessions.values():
+            await session.close()
 
-    @property
-    def primary(self) -> httpx.AsyncClient:
-        if self._primary is None:
+    async def post(self, pool: Pool, url: str, payload: bytes, headers: Mapping[str, str]) -> Answer:
+        """POST ``payload`` on ``pool``; the ``Answer`` once its head arrived, else ``UpstreamError``."""
+        session = self._sessions.get(pool)
+        if session is None:
             raise RuntimeError(f"Upstream {self.name!r}: open() was not called")
-        return self._primary
-
-    @property
-    def shadow(self) -> httpx.AsyncClient:
-        if self._shadow is None:
-            raise RuntimeError(f"Upstream {self.name!r}: open() was not called")
-        return self._shadow
-
-    async def send(self, client: httpx.AsyncClient, request: httpx.Request, *, stream: bool) -> httpx.Response:
-        """``client.send``, with anyio's failure on a connection reset while connecting made an ``httpx.ConnectError``.
-
-        (httpcore asks the new stream for its TLS object; if the peer already reset it, anyio's
-        socket is gone and ``AttributeError`` escapes instead of a transport error.)
-        """
         try:
-            return await client.send(request, stream=stream)
-        except AttributeError as exc:
-            raise httpx.ConnectError(f"connection reset while connecting ({exc})", request=request) from exc
+            response = await session.post(url, data=payload, headers=headers, allow_redirects=False)
+        except _CALL_ERRORS as exc:
+            raise _failure(exc, doing=f"calling {self.name!r}") from None
+        return Answer(response)
 
     def reshape(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """The client's body for this arm: the arm's params as defaults, its model id."""
