@@ -25,6 +25,7 @@ from modelswap.gateway import create_app
 from modelswap.serving import running_server
 from modelswap.sim.quirks import Quirks
 from modelswap.sim.server import create_sim_app
+from modelswap.store import open_store
 
 MESSAGES = [{"role": "user", "content": "Name three colours of the rainbow."}]
 _CREATED = re.compile(rb'"created":\d+')
@@ -169,6 +170,18 @@ def test_request_id_taken_or_generated(gw: str) -> None:
     assert given.headers["x-request-id"] == "abc-123"
     assert re.fullmatch(r"[0-9a-f]{32}", made.headers["x-request-id"])
     assert given.headers["x-modelswap-arm"] == made.headers["x-modelswap-arm"] == "primary"
+
+
+def test_a_generated_request_id_is_the_stored_trial_id(sim_url: str, tmp_path: Path) -> None:
+    store_url = f"sqlite:///{tmp_path / 'ids.db'}"
+    with gateway(settings_for(sim_url, store=store_url)) as url:
+        made = [httpx.post(f"{url}/v1/chat/completions", json={"model": "bot", "messages": MESSAGES})
+                for _ in range(3)]
+    ids = [response.headers["x-request-id"] for response in made]
+    with open_store(store_url) as store:
+        assert sorted(ids) == sorted(r.id for r in store.requests("bot"))
+        assert sorted(ids) == sorted(o.key.trial_id for o in store.observations("bot"))
+    assert len(set(ids)) == 3
 
 
 def test_models_lists_routes(gw: str) -> None:

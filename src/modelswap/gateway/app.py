@@ -7,7 +7,7 @@ nor stored), ``GET /v1/models`` (the routes), ``/healthz``, ``/readyz`` and ``/m
 and ``app_from_env()``, the same app built from the environment, for uvicorn's workers. The
 lifespan opens the store, the write-behind recorder and the connection pools, and on
 shutdown stops shadowing, waits for running shadows (``shadow_grace_s``), writes everything
-accepted and closes. Every response carries ``x-request-id`` (the client's, else a new one)
+accepted and closes. Every response carries ``x-request-id`` (the client's, else the trial id)
 and ``x-modelswap-arm`` (``none`` when refused before routing). Upstream answers, errors
 included, go back with their status, body and content type; a failed connection is a 502 and
 a timeout a 504, both OpenAI-shaped. What it is not: the shadow calls (``shadow``) or the
@@ -16,6 +16,7 @@ routing decision (``routing``); nothing a shadow returns can reach this module's
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 import uuid
@@ -99,6 +100,7 @@ class _Gateway:
         self.shadow_grace_s = shadow_grace_s
         self.metrics = Metrics()
         self.engine: ShadowEngine | None = None
+        self.new_id = _Ids()
 
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -121,7 +123,8 @@ class _Gateway:
             store.close()
 
     async def chat_completions(self, request: Request) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        trial_id = self.new_id()
+        request_id = request.headers.get("x-request-id") or trial_id
         try:
             body = parse_chat_body(await read_body(request, max_bytes=self.max_body_bytes))
             route = self._route(body["model"])
@@ -131,7 +134,6 @@ class _Gateway:
         key = body.get("user") if isinstance(body.get("user"), str) and body["user"] else None
         key = key or request.headers.get("x-session-id") or request_id
         decision = decide(route, request_key=key, now=datetime.now(UTC), spent_usd=engine.spent_today(body["model"]))
-        trial_id = uuid.uuid4().hex
         trial = Trial(id=trial_id, route=body["model"], body=body, stream=body.get("stream") is True,
                       decision=decision, authorization=request.headers.get("authorization"),
                       request=chat_request(body, trial_id=trial_id, category=request.headers.get(CATEGORY_HEADER)))
@@ -198,7 +200,7 @@ class _Gateway:
 
     async def embeddings(self, request: Request) -> Response:
         """Pass an embeddings request to the route's primary arm (its model id swapped in); answer as it answers."""
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        request_id = request.headers.get("x-request-id") or self.new_id()
         try:
             body = parse_embeddings_body(await read_body(request, max_bytes=self.max_body_bytes))
             route = self._route(body["model"])
@@ -252,6 +254,17 @@ class _Gateway:
     def _count(self, trial: Trial, upstream: Upstream, status: int, timing: Timing) -> None:
         self.metrics.requests.labels(trial.route, upstream.name, str(status)).inc()
         self.metrics.latency.labels(trial.route, upstream.name).observe(timing.latency_ms / 1000)
+
+
+class _Ids:
+    """Unique 32-hex-digit ids without a system call each: a random prefix per app, then a counter."""
+
+    def __init__(self) -> None:
+        self._prefix = uuid.uuid4().hex[:16]
+        self._counter = itertools.count()
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._counter):016x}"
 
 
 async def _after_primary(engine: ShadowEngine, trial: Trial, observation: Observation) -> None:
