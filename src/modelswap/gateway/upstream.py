@@ -18,6 +18,10 @@ Timeouts: the arm's ``timeout_s`` bounds connecting (waiting for a pooled connec
 and each read, as httpx did, not the whole answer: a long stream that keeps sending is not
 cut. Bodies are decompressed (the client gets plain bytes and no ``content-encoding``).
 
+Proxies: ``HTTP_PROXY``/``HTTPS_PROXY`` (or lower case) and ``NO_PROXY`` of the environment
+given to ``build_upstreams`` are honoured, as httpx and the ``openai`` SDK do; they are read once,
+when the upstream is built, not on every call.
+
 Secrets: the arm's key comes from the environment variable ``api_key_env`` and is sent only
 as ``Authorization``; the client's own ``Authorization`` goes upstream only when the arm sets
 ``forward_authorization``. ``redact`` removes the key from any text that will be stored.
@@ -30,6 +34,7 @@ from typing import Any, Literal
 
 import aiohttp
 import orjson
+from yarl import URL
 
 from modelswap.backends.openai import _api_key
 from modelswap.config import OpenAIArm, Settings
@@ -104,18 +109,19 @@ class Upstream:
     def __init__(self, name: str, arm: OpenAIArm, *, env: Mapping[str, str], shadow_connections: int) -> None:
         self.name = name
         self.arm = arm
-        self.url = f"{arm.base_url}/chat/completions"
-        self.embeddings_url = f"{arm.base_url}/embeddings"
+        self.url = URL(f"{arm.base_url}/chat/completions")  # parsed once, not on every call
+        self.embeddings_url = URL(f"{arm.base_url}/embeddings")
         self.price = Price(**arm.price.model_dump())
         self._api_key = _api_key(name, arm, env)
         self._headers = {**arm.headers, "content-type": "application/json"}
         if self._api_key:
             self._headers["authorization"] = f"Bearer {self._api_key}"
         self.shadow_connections = shadow_connections
+        self.proxy = env_proxy(self.url, env)
         self._sessions: dict[Pool, aiohttp.ClientSession] = {}
 
     def __repr__(self) -> str:
-        return f"Upstream(name={self.name!r}, url={self.url!r}, api_key={'set' if self._api_key else 'none'})"
+        return f"Upstream(name={self.name!r}, url={str(self.url)!r}, api_key={'set' if self._api_key else 'none'})"
 
     def open(self) -> None:
         """Open both pools (idempotent); call on the event loop that will use them."""
@@ -134,13 +140,14 @@ class Upstream:
         for session in sessions.values():
             await session.close()
 
-    async def post(self, pool: Pool, url: str, payload: bytes, headers: Mapping[str, str]) -> Answer:
+    async def post(self, pool: Pool, url: URL, payload: bytes, headers: Mapping[str, str]) -> Answer:
         """POST ``payload`` on ``pool``; the ``Answer`` once its head arrived, else ``UpstreamError``."""
         session = self._sessions.get(pool)
         if session is None:
             raise RuntimeError(f"Upstream {self.name!r}: open() was not called")
         try:
-            response = await session.post(url, data=payload, headers=headers, allow_redirects=False)
+            response = await session.post(url, data=payload, headers=headers, allow_redirects=False,
+                                          proxy=self.proxy)
         except _CALL_ERRORS as exc:
             raise _failure(exc, doing=f"calling {self.name!r}") from None
         return Answer(response)
@@ -165,6 +172,23 @@ class Upstream:
 
     def redact(self, text: str) -> str:
         return text.replace(self._api_key, "***") if self._api_key and self._api_key in text else text
+
+
+def env_proxy(url: URL, env: Mapping[str, str]) -> str | None:
+    """The proxy ``env`` asks for to reach ``url`` (``{scheme}_proxy``, lower case first; ``no_proxy`` bypasses)."""
+    scheme = url.scheme.lower()
+    proxy = env.get(f"{scheme}_proxy") or env.get(f"{scheme.upper()}_PROXY")
+    if not proxy:
+        return None
+    no_proxy = env.get("no_proxy") or env.get("NO_PROXY") or ""
+    host = (url.host or "").lower()
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        name, _, port = entry.partition(":")
+        name = name.removeprefix("*").removeprefix(".")
+        if entry == "*" or (name and (host == name or host.endswith(f".{name}"))
+                            and (not port or port == str(url.port))):
+            return None
+    return proxy
 
 
 def build_upstreams(settings: Settings, *, env: Mapping[str, str]) -> dict[str, Upstream]:
