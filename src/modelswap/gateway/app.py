@@ -143,11 +143,10 @@ class _Gateway:
     async def _forward(self, trial: Trial, upstream: Upstream, headers: dict[str, str],
                        engine: ShadowEngine) -> Response:
         """Send ``trial`` to its serving arm; relay the answer; hand the observation to the engine after."""
-        params = {k: v for k, v in upstream.reshape(trial.body).items() if k not in ("model", "messages")}
+        payload, params = upstream.prepare(trial.body)
         started, t0 = time.time(), time.perf_counter()
         try:
-            answer = await upstream.post("primary", upstream.url, upstream.payload(trial.body),
-                                         upstream.headers(trial.authorization))
+            answer = await upstream.post("primary", upstream.url, payload, upstream.headers(trial.authorization))
             if not trial.stream or not answer.ok:
                 try:
                     content = await answer.read()

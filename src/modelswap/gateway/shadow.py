@@ -137,8 +137,7 @@ class ShadowEngine:
     async def _call(self, trial: Trial, upstream: Upstream) -> Observation:
         """One shadow call, never retried, within the route's ``shadow.timeout_s``; failures become data."""
         timeout_s = self.routes[trial.route].shadow.timeout_s
-        body = upstream.reshape(trial.body)
-        params = {k: v for k, v in body.items() if k not in ("model", "messages", "stream", "stream_options")}
+        payload, params = upstream.prepare(trial.body)
         started, t0 = time.time(), time.perf_counter()
         ttft_ms: float | None = None
 
@@ -148,8 +147,7 @@ class ShadowEngine:
         arm, model = upstream.name, upstream.arm.model
         try:
             async with asyncio.timeout(timeout_s):
-                answer = await upstream.post("shadow", upstream.url, upstream.payload(trial.body),
-                                             upstream.headers(trial.authorization))
+                answer = await upstream.post("shadow", upstream.url, payload, upstream.headers(trial.authorization))
                 try:
                     if not trial.stream or not answer.ok:
                         content = await answer.read()

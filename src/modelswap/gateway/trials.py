@@ -11,7 +11,6 @@ comparison.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,8 +19,6 @@ from modelswap.gateway.routing import Decision
 from modelswap.store.base import Store
 from modelswap.store.writer import BatchWriter, RequestWriter
 from modelswap.types import ChatRequest, StoredObservation
-
-logger = logging.getLogger(__name__)
 
 NOT_PARAMS = frozenset({"model", "messages", "stream", "stream_options"})
 
@@ -67,16 +64,10 @@ class TrialRecorder:
 
     def record_request(self, run: str, request: ChatRequest) -> bool:
         """Queue ``request`` for saving; ``False`` (counted) when full or closing."""
-        if self.requests.full:
-            self.requests.dropped += 1
-            return False
         return self.requests.submit((run, self.redactor.request(request)))
 
     def record(self, stored: StoredObservation) -> bool:
         """Queue one observation; ``False`` (counted by the writer) when full or closing."""
-        if self.observations.full:
-            self.observations.dropped += 1
-            return False
         if self.redactor.active:
             stored = StoredObservation(key=stored.key, role=stored.role,
                                        observation=self.redactor.observation(stored.observation))

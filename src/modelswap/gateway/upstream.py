@@ -6,7 +6,7 @@ failing shadow arm can never take the connections the serving path needs. ``post
 body and returns an ``Answer`` as soon as the status line and headers arrived; every failure
 to get an HTTP answer (refused, reset, timed out, garbage on the wire) is an ``UpstreamError``
 whose ``kind`` is ``timeout`` or ``connection``, so callers never see the HTTP library's
-exceptions. ``reshape`` turns the client's body into the arm's (its ``model`` id; its
+exceptions. ``prepare`` turns the client's body into the arm's (its ``model`` id; its
 ``params`` as defaults the client's fields override). What it is not: retries (the gateway
 forwards once; the client's SDK retries) or the parsing of answers (``modelswap.gateway.observe``).
 
@@ -39,6 +39,7 @@ from yarl import URL
 from modelswap.backends.openai import _api_key
 from modelswap.config import OpenAIArm, Settings
 from modelswap.errors import ConfigError
+from modelswap.gateway.trials import NOT_PARAMS
 from modelswap.price import Price
 
 Pool = Literal["primary", "shadow"]
@@ -152,12 +153,11 @@ class Upstream:
             raise _failure(exc, doing=f"calling {self.name!r}") from None
         return Answer(response)
 
-    def reshape(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """The client's body for this arm: the arm's params as defaults, its model id."""
-        return {**self.arm.params, **body, "model": self.arm.model}
-
-    def payload(self, body: Mapping[str, Any]) -> bytes:
-        return orjson.dumps(self.reshape(body))
+    def prepare(self, body: Mapping[str, Any]) -> tuple[bytes, dict[str, Any]]:
+        """The client's body for this arm (its params as defaults, its model id), as bytes to send,
+        and the params stored with the observation (all but the model, the messages and streaming)."""
+        reshaped = {**self.arm.params, **body, "model": self.arm.model}
+        return orjson.dumps(reshaped), {k: v for k, v in reshaped.items() if k not in NOT_PARAMS}
 
     def headers(self, client_authorization: str | None) -> dict[str, str]:
         """Headers for one upstream call; the client's Authorization only if the arm forwards it."""
