@@ -407,9 +407,21 @@ def delta(value: float | None, base: float | None) -> str:
     return "n/a" if value is None or base is None else f"{value - base:+.2f}"
 
 
+def latency_rows(targets: dict[str, Any], points: list[tuple[str, int]], *, unfinished: bool) -> list[str]:
+    """One table row per target and point: throughput, percentiles, what they add over the direct call, CPU."""
+    rows = []
+    for name, measured in targets.items():
+        for key, load in points:
+            point, base = measured[key], targets["direct"][key]
+            row = (f"| {LABELS[name]} | {load} | {point['rps']:.0f} | {ms(point['p50'])} | {ms(point['p99'])} "
+                   f"| {delta(point['p50'], base['p50'])} | {delta(point['p99'], base['p99'])} "
+                   f"| {point.get('cpu_ms', 0):.2f} | {point['errors']} |")
+            rows.append(row + (f" {point['incomplete']} |" if unfinished else ""))
+    return rows
+
+
 def report(results: dict[str, Any], args: argparse.Namespace) -> str:
     targets = results["targets"]
-    direct = targets["direct"]
     lines = ["### Mock upstream ceiling (closed loop, 64 clients)", "",
              "| mock | req/s | p50 ms | p99 ms | mock CPU ms/req |", "| --- | ---: | ---: | ---: | ---: |"]
     for impl, point in results["mock"].items():
@@ -418,22 +430,12 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> str:
     lines += ["", "### Closed loop", "",
               "| target | clients | req/s | p50 ms | p99 ms | added p50 | added p99 | server CPU ms/req | errors |",
               "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for name, points in targets.items():
-        for clients in args.clients:
-            point, base = points[f"c{clients}"], direct[f"c{clients}"]
-            lines.append(f"| {LABELS[name]} | {clients} | {point['rps']:.0f} | {ms(point['p50'])} | {ms(point['p99'])} "
-                         f"| {delta(point['p50'], base['p50'])} | {delta(point['p99'], base['p99'])} "
-                         f"| {point.get('cpu_ms', 0):.2f} | {point['errors']} |")
+    lines += latency_rows(targets, [(f"c{clients}", clients) for clients in args.clients], unfinished=False)
     lines += ["", "### Open loop (latency from the scheduled send time)", "",
               "| target | rate/s | achieved/s | p50 ms | p99 ms | added p50 | added p99 | server CPU ms/req "
               "| errors | unfinished |",
               "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for name, points in targets.items():
-        for rate in args.rates:
-            point, base = points[f"r{rate}"], direct[f"r{rate}"]
-            lines.append(f"| {LABELS[name]} | {rate} | {point['rps']:.0f} | {ms(point['p50'])} | {ms(point['p99'])} "
-                         f"| {delta(point['p50'], base['p50'])} | {delta(point['p99'], base['p99'])} "
-                         f"| {point.get('cpu_ms', 0):.2f} | {point['errors']} | {point['incomplete']} |")
+    lines += latency_rows(targets, [(f"r{rate}", rate) for rate in args.rates], unfinished=True)
     top = max(args.clients)
     lines += ["", f"### Throughput per worker (closed loop, {top} clients)", "",
               "| target | req/s | server CPU ms/req | req/s per core (1000 / CPU ms) | vs LiteLLM (req/s) |",
