@@ -147,11 +147,7 @@ class _Gateway:
         started, t0 = time.time(), time.perf_counter()
         try:
             answer = await upstream.post("primary", upstream.url, payload, upstream.headers(trial.authorization))
-            if not trial.stream or not answer.ok:
-                try:
-                    content = await answer.read()
-                finally:
-                    answer.release()
+            content = await answer.read() if not trial.stream or not answer.ok else None
         except UpstreamError as exc:
             timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
             refusal = _upstream_failure(upstream, exc)
@@ -161,7 +157,7 @@ class _Gateway:
             self._count(trial, upstream, refusal.status, timing)
             return error_response(refusal, headers=headers,
                                   background=BackgroundTask(_after_primary, engine, trial, observation))
-        if not trial.stream or not answer.ok:
+        if content is not None:
             timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
             observation = observe_body(arm=upstream.name, model=upstream.arm.model, status=answer.status,
                                        content=content, price=upstream.price, timing=timing, params=params,
@@ -211,10 +207,7 @@ class _Gateway:
             answer = await upstream.post("primary", upstream.embeddings_url,
                                          orjson.dumps({**body, "model": upstream.arm.model}),
                                          upstream.headers(request.headers.get("authorization")))
-            try:
-                content = await answer.read()
-            finally:
-                answer.release()
+            content = await answer.read()
         except UpstreamError as exc:
             refusal = _upstream_failure(upstream, exc)
             self.metrics.embedding_requests.labels(body["model"], upstream.name, str(refusal.status)).inc()

@@ -148,21 +148,20 @@ class ShadowEngine:
         try:
             async with asyncio.timeout(timeout_s):
                 answer = await upstream.post("shadow", upstream.url, payload, upstream.headers(trial.authorization))
+                if not trial.stream or not answer.ok:
+                    content = await answer.read()
+                    return observe_body(status=answer.status, content=content, price=upstream.price,
+                                        timing=timing(), arm=arm, model=model, params=params, redact=upstream.redact)
+                observer = StreamObserver()
                 try:
-                    if not trial.stream or not answer.ok:
-                        content = await answer.read()
-                        return observe_body(status=answer.status, content=content, price=upstream.price,
-                                            timing=timing(), arm=arm, model=model, params=params,
-                                            redact=upstream.redact)
-                    observer = StreamObserver()
                     async for chunk in answer.chunks():
                         if ttft_ms is None:
                             ttft_ms = (time.perf_counter() - t0) * 1000
                         observer.feed(chunk)
-                    return observer.observation(price=upstream.price, timing=timing(), arm=arm, model=model,
-                                                params=params, redact=upstream.redact)
                 finally:
                     answer.release()
+                return observer.observation(price=upstream.price, timing=timing(), arm=arm, model=model,
+                                            params=params, redact=upstream.redact)
         except TimeoutError:
             error = ErrorInfo(kind="timeout", message=f"no answer within shadow.timeout_s={timeout_s}")
         except UpstreamError as exc:

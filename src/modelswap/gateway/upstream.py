@@ -64,7 +64,8 @@ _CALL_ERRORS = (aiohttp.ClientError, OSError, TimeoutError)
 
 
 class Answer:
-    """An upstream's HTTP answer whose body is still to be read (``read`` or ``chunks``); ``release`` it after."""
+    """An upstream's HTTP answer whose body is still to be read: ``read`` it whole, or take its ``chunks`` and
+    ``release`` it after."""
 
     __slots__ = ("_response", "content_type", "status")
 
@@ -78,11 +79,13 @@ class Answer:
         return 200 <= self.status < 300
 
     async def read(self) -> bytes:
-        """The whole body; ``UpstreamError`` if the connection fails while reading."""
+        """The whole body, then the connection goes back to the pool; ``UpstreamError`` if it fails while reading."""
         try:
             return await self._response.read()
         except _CALL_ERRORS as exc:
             raise _failure(exc, doing="while reading the body") from None
+        finally:
+            self.release()
 
     async def chunks(self) -> AsyncIterator[bytes]:
         """The body's bytes as they arrive; ``UpstreamError`` if the connection fails midway."""
