@@ -58,7 +58,6 @@ class WriteBehind(Generic[T]):
         self._taken = 0  # items handed to a batch so far; ordinal of the next one to take
         self._flush_upto = 0  # ``flush`` wants every item up to this ordinal taken now
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
-        self._name = f"modelswap-{self.what}-writer"
         self._wake = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
@@ -71,7 +70,7 @@ class WriteBehind(Generic[T]):
     async def start(self) -> None:
         """Start the background task (once)."""
         if self._task is None:
-            self._task = asyncio.create_task(self._drain(), name=self._name)
+            self._task = asyncio.create_task(self._drain(), name=f"modelswap-{self.what}-writer")
             self._task.add_done_callback(self._on_stopped)
 
     def submit(self, item: T) -> bool:
