@@ -79,8 +79,8 @@ def _wait_ready(url: str, process: subprocess.Popen[str]) -> None:
     raise AssertionError(f"modelswap serve never became ready: {process.communicate()[1]}")
 
 
-def test_serve_with_two_workers_loses_nothing_on_sigterm(sim_url: str, tmp_path: Path) -> None:
-    store = f"sqlite:///{tmp_path / 'w.db'}"
+def test_serve_with_two_workers_loses_nothing_on_sigterm(sim_url: str, store_url: str, tmp_path: Path) -> None:
+    store = store_url  # SQLite and PostgreSQL
     config = write_config(tmp_path / "modelswap.yaml", sim_url, store)
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "modelswap", "serve", "--config", str(config),
