@@ -2,7 +2,7 @@
 
 The mock upstream (``bench/mock_upstream.py``) and ``modelswap serve`` (one worker, route
 ``bench`` shadowed at sample_rate 1.0 to a candidate on the mock) run in their own processes;
-the load generator of ``bench/gateway.py`` sends an open-loop steady rate. Every
+the load generator (``bench/loadgen.py``) sends an open-loop steady rate. Every
 ``--sample-s`` the gateway's RSS and its ``/metrics`` counters are printed. Run by hand:
 
     .venv/bin/python bench/soak.py [--minutes 10] [--rate 100] [--candidate ok|hang|fail]
@@ -66,7 +66,7 @@ def soak(args: argparse.Namespace) -> None:
             sampler = Sampler(gateway.pid, port)
             started = sampler.started
             print(sampler.row(), flush=True)
-            load = subprocess.Popen([sys.executable, str(HERE / "gateway.py"), "load", "--port", str(port),
+            load = subprocess.Popen([sys.executable, str(HERE / "loadgen.py"), "--port", str(port),
                                      "--rate", str(args.rate), "--seconds", str(seconds)],
                                     stdout=subprocess.PIPE, text=True)
             while load.poll() is None:
