@@ -51,7 +51,6 @@ class TrialRecorder:
 
     def __init__(self, store: Store, *, redactor: Redactor | None = None, max_queue: int = 10_000,
                  max_batch: int = 100, flush_interval_s: float = 0.25) -> None:
-        self.store = store
         self.redactor = redactor or Redactor()
         self.observations = BatchWriter(store, max_batch=max_batch, max_queue=max_queue,
                                         flush_interval_s=flush_interval_s)
@@ -72,11 +71,6 @@ class TrialRecorder:
             stored = StoredObservation(key=stored.key, role=stored.role,
                                        observation=self.redactor.observation(stored.observation))
         return self.observations.submit(stored)
-
-    async def flush(self) -> None:
-        """Wait until everything accepted so far is written."""
-        await self.requests.flush()
-        await self.observations.flush()
 
     async def close(self) -> None:
         """Save every accepted request and observation, then stop."""
