@@ -33,7 +33,7 @@ async def test_records_each_request_with_a_derived_seed(sqlite: Store) -> None:
     assert [s.key.trial_id for s in stored] == ["r00", "r01", "r02", "r03", "r04"]
     assert stored[3].observation.output == "answer to question 3"
     assert stored[3].role == "candidate"
-    assert stored[3].observation.params == {"seed": derive_seed("r", "r03", 0)}
+    assert stored[3].observation.params == {"seed": derive_seed("r", "r03", 0, "a")}
     assert [r.id for r in sqlite.requests("r")] == ["r00", "r01", "r02", "r03", "r04"]
 
 
@@ -47,6 +47,7 @@ async def test_repeat_on_the_primary_records_the_replica_with_its_own_seed(sqlit
         ("r02", 0, "primary"), ("r02", 1, "replica")]
     assert len({seed for _, seed in seeds}) == 6
     assert derive_seed("r", "r00", 0) != derive_seed("r", "r00", 1) != derive_seed("other", "r00", 1)
+    assert derive_seed("r", "r00", 0, "p") != derive_seed("r", "r00", 0, "twin")
 
 
 async def test_a_pinned_seed_is_kept(sqlite: Store) -> None:

@@ -44,9 +44,10 @@ class RecordResult:
         return self.recorded == self.planned
 
 
-def derive_seed(run: str, trial_id: str, sample: int) -> int:
-    """A 31-bit seed from (run, request, sample): stable across reruns, independent across samples."""
-    digest = hashlib.blake2b(f"{run}\x00{trial_id}\x00{sample}".encode(), digest_size=8).digest()
+def derive_seed(run: str, trial_id: str, sample: int, arm: str = "") -> int:
+    """A 31-bit seed from (run, request, sample, arm): stable across reruns, independent across samples
+    and arms (two arms serving the same model sample independently, as a primary and its A/A twin must)."""
+    digest = hashlib.blake2b(f"{run}\x00{trial_id}\x00{sample}\x00{arm}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") & 0x7FFF_FFFF
 
 
@@ -55,11 +56,11 @@ def role_of_sample(role: Role, sample: int) -> Role:
     return "replica" if sample > 0 and role == "primary" else role
 
 
-def seeded(request: ChatRequest, *, run: str, sample: int) -> ChatRequest:
+def seeded(request: ChatRequest, *, run: str, sample: int, arm: str = "") -> ChatRequest:
     """The request with a derived ``seed`` unless the traffic pinned one."""
     if "seed" in request.params:
         return request
-    params = {**request.params, "seed": derive_seed(run, request.id, sample)}
+    params = {**request.params, "seed": derive_seed(run, request.id, sample, arm)}
     return dataclasses.replace(request, params=params)
 
 
@@ -106,7 +107,7 @@ async def record(requests: Sequence[ChatRequest], backend: Backend, store: Store
 async def _work(jobs: Iterator[tuple[ChatRequest, int]], backend: Backend, writer: BatchWriter, run: str,
                 role: Role, counts: dict[str, int], on_observation: Progress | None) -> None:
     for request, sample in jobs:
-        observation = await backend.complete(seeded(request, run=run, sample=sample))
+        observation = await backend.complete(seeded(request, run=run, sample=sample, arm=backend.arm))
         stored = StoredObservation(key=ObservationKey(run=run, trial_id=request.id, arm=backend.arm, sample=sample),
                                    role=role_of_sample(role, sample), observation=observation)
         await writer.put(stored)

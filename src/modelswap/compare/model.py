@@ -16,7 +16,11 @@ Vocabulary of a finding's ``status`` (the other side compared with the baseline)
 ``behaviour`` names what the other side did in a form comparable across trials
 (``format:fenced-json``, ``language:fr``, ``refusal``) and ``baseline_behaviour`` what the
 baseline did: triage calls a behaviour *novel* when the baseline never showed it anywhere in
-the traffic.
+the traffic. ``size`` says how far the other side is from the baseline on this check, in the
+check's own unit (list items off, the share of the answer lost, ...): the noise floor excuses a
+candidate's finding on one request only when the replica shows the same behaviour there at a
+comparable size (a replica with 4 bullets instead of 3 does not excuse a candidate with none).
+A finding without a size is comparable to any finding of the same check, status and behaviour.
 """
 
 from __future__ import annotations
@@ -98,6 +102,7 @@ class Finding:
     reason: str = ""
     behaviour: str | None = None
     baseline_behaviour: str | None = None
+    size: float | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -109,6 +114,8 @@ class Finding:
             data["behaviour"] = self.behaviour
         if self.baseline_behaviour is not None:
             data["baseline_behaviour"] = self.baseline_behaviour
+        if self.size is not None:
+            data["size"] = self.size
         if self.details:
             data["details"] = self.details
         return data
