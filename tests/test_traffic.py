@@ -63,8 +63,10 @@ def test_openai_batch_input_line() -> None:
     (b'{"prompt": "x", "id": true}', "t.jsonl:4: id: must be a non-empty string or an integer"),
     (b'{"prompt": "x", "expect": {"colour": 1}}',
      "t.jsonl:4: expect.colour: unknown key; expected one of format, schema, fields, labels, label, language, "
-     "bullets, max_tokens, lines"),
+     "bullets, max_tokens, lines, answer"),
     (b'{"prompt": "x", "expect": {"bullets": "3"}}', "t.jsonl:4: expect.bullets: must be of type int"),
+    (b'{"prompt": "x", "expect": {"answer": true}}',
+     "t.jsonl:4: expect.answer: must be of type str, int, float or list"),
     (b'{"prompt": "x", "expect": {"format": "xml"}}',
      "t.jsonl:4: expect.format: unknown format 'xml'; expected one of json, label, text"),
     (b'{"prompt": "x", "expect": {"labels": ["a", "b"], "label": "c"}}',

@@ -31,7 +31,7 @@ MESSAGE_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 EXPECT_FORMATS = ("json", "label", "text")
 _EXPECT_TYPES: dict[str, type | tuple[type, ...]] = {
     "format": str, "schema": dict, "fields": dict, "labels": list, "label": str,
-    "language": str, "bullets": int, "max_tokens": int, "lines": int,
+    "language": str, "bullets": int, "max_tokens": int, "lines": int, "answer": (str, int, float, list),
 }
 
 
@@ -178,7 +178,9 @@ def _expect(expect: Any, fail: Any) -> dict[str, Any]:
         if wanted is None:
             raise fail(f"unknown key; expected one of {', '.join(_EXPECT_TYPES)}", f"expect.{key}")
         if not isinstance(value, wanted) or isinstance(value, bool):
-            raise fail(f"must be of type {getattr(wanted, '__name__', wanted)}", f"expect.{key}")
+            names = [kind.__name__ for kind in (wanted if isinstance(wanted, tuple) else (wanted,))]
+            kinds = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+            raise fail(f"must be of type {kinds}", f"expect.{key}")
     if "format" in expect and expect["format"] not in EXPECT_FORMATS:
         raise fail(f"unknown format {expect['format']!r}; expected one of {', '.join(EXPECT_FORMATS)}",
                    "expect.format")

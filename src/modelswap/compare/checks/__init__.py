@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from modelswap.compare.checks.answer import AnswerComparator
 from modelswap.compare.checks.base import Comparator
 from modelswap.compare.checks.correctness import CorrectnessComparator
 from modelswap.compare.checks.cost import CostComparator
@@ -22,4 +23,5 @@ def default_comparators(*, semantic: bool | None = None) -> list[Comparator]:
     installed, False leaves semantic similarity out (lexical similarity stays), True is the same as None."""
     meaning = MeaningComparator() if semantic is not False else MeaningComparator(embedder=None)
     return [ErrorComparator(), RefusalComparator(), StructureComparator(), ShapeComparator(), CorrectnessComparator(),
-            TruncationComparator(), LanguageComparator(), LayoutComparator(), meaning, CostComparator()]
+            AnswerComparator(), TruncationComparator(), LanguageComparator(),
+            LayoutComparator(), meaning, CostComparator()]
