@@ -6,6 +6,7 @@ from modelswap.compare.checks.answer import AnswerComparator
 from modelswap.compare.checks.base import Comparator
 from modelswap.compare.checks.correctness import CorrectnessComparator
 from modelswap.compare.checks.cost import CostComparator
+from modelswap.compare.checks.degenerate import DegenerateComparator
 from modelswap.compare.checks.errors import ErrorComparator
 from modelswap.compare.checks.language import LanguageComparator
 from modelswap.compare.checks.layout import LayoutComparator
@@ -23,5 +24,5 @@ def default_comparators(*, semantic: bool | None = None) -> list[Comparator]:
     installed, False leaves semantic similarity out (lexical similarity stays), True is the same as None."""
     meaning = MeaningComparator() if semantic is not False else MeaningComparator(embedder=None)
     return [ErrorComparator(), RefusalComparator(), StructureComparator(), ShapeComparator(), CorrectnessComparator(),
-            AnswerComparator(), TruncationComparator(), LanguageComparator(),
+            AnswerComparator(), TruncationComparator(), DegenerateComparator(), LanguageComparator(),
             LayoutComparator(), meaning, CostComparator()]
