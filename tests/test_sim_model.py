@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from modelswap.compare.checks.degenerate import DegenerateComparator
+from modelswap.compare.model import Outcome
 from modelswap.sim.base import SENTENCES
 from modelswap.sim.model import SimOutcome, simulate
 from modelswap.sim.quirk_rules import REFUSALS, number_to_words
@@ -292,6 +294,83 @@ def test_observed_rates_match_the_configured_rates_and_quirks_are_independent() 
         assert 0.25 <= rate <= 0.35, (name, rate)
     joint = sum({"json_fence", "preamble"} <= set(o.applied) for o in answered) / len(answered)
     assert 0.06 <= joint <= 0.12
+
+
+# --- degenerate output ------------------------------------------------------------------------
+
+def test_empty_answers_nothing_and_stops() -> None:
+    outcome = run(PROSE_REQUEST, empty_rate=1.0)
+    assert (outcome.output, outcome.finish_reason, outcome.applied) == ("", "stop", ("empty",))
+    assert outcome.usage == Usage(prompt_tokens=8, completion_tokens=0)
+
+
+def test_echo_gives_the_last_user_message_back() -> None:
+    outcome = run(PROSE_REQUEST, echo_rate=1.0)
+    assert (outcome.output, outcome.finish_reason, outcome.applied) == (
+        "What is the capital of France?", "stop", ("echo",))
+    chat = ChatRequest(id="e1", messages=({"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"},
+                                          {"role": "user", "content": [{"type": "text", "text": "Tea or coffee?"}]}))
+    assert run(chat, echo_rate=1.0).output == "Tea or coffee?"
+    silent = ChatRequest(id="e2", messages=({"role": "system", "content": "Say hi."},))
+    assert (run(silent, echo_rate=1.0).applied, run(silent, echo_rate=1.0).output) == ((), run(silent).output)
+
+
+def test_repetition_loops_a_phrase_to_max_tokens() -> None:
+    outcome = run(ask("What is the capital of France?", params={"max_tokens": 20}), repetition_rate=1.0)
+    assert outcome.output == "Here is a short answer about Here is a short answer about Here is a"
+    assert (outcome.finish_reason, outcome.applied, outcome.usage.completion_tokens) == (
+        "length", ("repetition",), 20)
+
+
+def test_repetition_loops_a_short_line_to_256_tokens_without_max_tokens() -> None:
+    outcome = run(LABEL_REQUEST, repetition_rate=1.0)
+    assert outcome.output == "\n".join(["positive"] * 196)
+    assert (outcome.finish_reason, outcome.applied, outcome.usage.completion_tokens) == (
+        "length", ("repetition",), 255)
+    bullets = run(BULLET_REQUEST, repetition_rate=1.0)
+    assert str(bullets.output).startswith("- item 1: a point about - item 1: a point")
+
+
+def test_at_most_one_degenerate_quirk_and_none_on_a_refusal() -> None:
+    every = {"empty_rate": 1.0, "echo_rate": 1.0, "repetition_rate": 1.0}
+    assert run(PROSE_REQUEST, **every).applied == ("empty",)
+    assert run(PROSE_REQUEST, echo_rate=1.0, repetition_rate=1.0).applied == ("echo",)
+    refused = run(PROSE_REQUEST, refusal_rate=1.0, **every)
+    assert (refused.applied, refused.finish_reason) == (("refusal",), "stop")
+    fenced = run(JSON_REQUEST, json_fence_rate=1.0, repetition_rate=1.0)
+    assert fenced.applied == ("json_fence", "repetition")
+    assert str(fenced.output).startswith('```json\n```json\n```json')
+
+
+def test_the_degenerate_comparator_sees_each_degenerate_quirk() -> None:
+    request = ask("What are the health benefits of green tea?", params={"max_tokens": 200})
+    healthy = Outcome(output=run(request).output, finish_reason="stop")
+    for quirk, checks in (("empty", ["degenerate.empty"]), ("echo", ["degenerate.echo"]),
+                          ("repetition", ["degenerate.repetition", "degenerate.length", "degenerate.cutoff"])):
+        sick = run(request, **rate(quirk))
+        findings = DegenerateComparator().compare(request, healthy, Outcome(output=sick.output,
+                                                                            finish_reason=sick.finish_reason))
+        assert [f.check for f in findings if f.status == "regression"] == checks, quirk
+
+
+def test_degenerate_rates_are_independent_of_each_other_and_deterministic() -> None:
+    quirks = Quirks(empty_rate=0.3, echo_rate=0.3, repetition_rate=0.3, json_fence_rate=0.5)
+    outcomes = [simulate(r, seed=7, quirks=quirks) for r in MANY]
+    assert outcomes == [simulate(r, seed=7, quirks=quirks) for r in MANY]
+    empty = [o for o in outcomes if "empty" in o.applied]
+    rest = [o for o in outcomes if "empty" not in o.applied]
+    echoed = [o for o in rest if "echo" in o.applied]
+    looped = [o for o in rest if "echo" not in o.applied and "repetition" in o.applied]
+    assert 0.27 <= len(empty) / len(MANY) <= 0.33
+    assert 0.26 <= len(echoed) / len(rest) <= 0.34
+    assert 0.26 <= len(looped) / (len(rest) - len(echoed)) <= 0.34
+    assert {o.finish_reason for o in empty + echoed} == {"stop"}
+    assert {o.finish_reason for o in looped} == {"length"}
+    fenced = sum("json_fence" in o.applied for o in empty) / len(empty)
+    assert 0.44 <= fenced <= 0.56
+    other_seed = [simulate(r, seed=8, quirks=quirks) for r in MANY]
+    agreement = sum(("empty" in a.applied) == ("empty" in b.applied) for a, b in zip(outcomes, other_seed, strict=True))
+    assert 0.54 <= agreement / len(MANY) <= 0.62  # 0.3 * 0.3 + 0.7 * 0.7 = 0.58 for independent seeds
 
 
 # --- numbers ----------------------------------------------------------------------------------

@@ -19,7 +19,10 @@ Quirk order:
    ``refusal_rate`` (``refusal``). A refusal is one of three canned texts and skips steps 2-3.
 2. on the structured answer: language, wrong_label, label_in_prose, extra_item,
    spelled_number, rename_key, drop_key, wrap_object, paraphrase.
-3. on the rendered text: json_fence, preamble, trailing_commentary.
+3. on the rendered text: json_fence, preamble, trailing_commentary; then at most one degenerate
+   quirk, which replaces the whole text: the first drawn of empty (``""``), echo (the last user
+   message) and repetition (the answer's first line, or its first six words, repeated to the
+   words ``max_tokens`` allows, 256 tokens without it; finish reason ``length``).
 4. truncation (the first half, finish reason ``length``); then ``params["max_tokens"]`` (or
    ``max_completion_tokens``) cuts the output to the words that fit, finish reason ``length``
    (listed as ``max_tokens``).
@@ -40,11 +43,20 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import NormalDist
 
 from modelswap.sim.base import Answer, base_answer, message_text, render
-from modelswap.sim.quirk_rules import ANSWER_RULES, TEXT_RULES, refusal_text, truncate
+from modelswap.sim.quirk_rules import (
+    ANSWER_RULES,
+    LOOP_TOKENS,
+    TEXT_RULES,
+    echo,
+    refusal_text,
+    repetition_loop,
+    truncate,
+)
 from modelswap.sim.quirks import Quirks
 from modelswap.types import ChatRequest, Usage
 
@@ -105,12 +117,14 @@ def simulate(request: ChatRequest, *, seed: int, quirks: Quirks, model: str = "s
     dice = Dice.for_request(seed, request)
     applied: list[str] = []
     refusal = _refusal(request, quirks, dice)
+    finish_reason = "stop"
     if refusal is not None:
         applied.append(refusal)
         text = refusal_text(dice.integer("refusal:variant"))
     else:
         text = _shaped(base_answer(request), quirks, dice, applied)
-    text, finish_reason = _limited(text, request, quirks, dice, applied)
+        text, finish_reason = _degenerate(text, request, quirks, dice, applied)
+    text, finish_reason = _limited(text, finish_reason, request, quirks, dice, applied)
     hang = dice.hit("hang", quirks.hang_rate)
     error = dice.hit("error", quirks.error_rate)
     applied += [name for name, happened in (("hang", hang), ("error", error)) if happened]
@@ -150,16 +164,37 @@ def _shaped(answer: Answer, quirks: Quirks, dice: Dice, applied: list[str]) -> s
     return text
 
 
-def _limited(text: str, request: ChatRequest, quirks: Quirks, dice: Dice, applied: list[str]) -> tuple[str, str]:
-    finish_reason = "stop"
+def _degenerate(text: str, request: ChatRequest, quirks: Quirks, dice: Dice, applied: list[str]) -> tuple[str, str]:
+    """At most one degenerate quirk: the first drawn (each on its own hash) of empty, echo, repetition."""
+    limit = _max_tokens(request)
+    words = (LOOP_TOKENS if limit is None else limit) * 10 // 13
+    rules: tuple[tuple[str, Callable[[], str | None], str], ...] = (
+        ("empty", lambda: "", "stop"), ("echo", lambda: echo(request), "stop"),
+        ("repetition", lambda: repetition_loop(text, words), "length"))
+    for name, rule, finish_reason in rules:
+        if dice.hit(name, getattr(quirks, f"{name}_rate")):
+            new = rule()
+            if new is not None:
+                applied.append(name)
+                return new, finish_reason
+    return text, "stop"
+
+
+def _limited(text: str, finish_reason: str, request: ChatRequest, quirks: Quirks, dice: Dice,
+             applied: list[str]) -> tuple[str, str]:
     if dice.hit("truncation", quirks.truncation_rate) and text:
         text, finish_reason = truncate(text), "length"
         applied.append("truncation")
-    limit = request.params.get("max_completion_tokens", request.params.get("max_tokens"))
-    if isinstance(limit, int) and not isinstance(limit, bool) and _tokens(text) > limit >= 0:
+    limit = _max_tokens(request)
+    if limit is not None and _tokens(text) > limit:
         text, finish_reason = _first_words(text, limit * 10 // 13), "length"
         applied.append("max_tokens")
     return text, finish_reason
+
+
+def _max_tokens(request: ChatRequest) -> int | None:
+    limit = request.params.get("max_completion_tokens", request.params.get("max_tokens"))
+    return limit if isinstance(limit, int) and not isinstance(limit, bool) and limit >= 0 else None
 
 
 def _latency_ms(quirks: Quirks, dice: Dice) -> float:

@@ -9,7 +9,9 @@ only randomness a rule sees is ``draw``, a deterministic integer for choices amo
 
 The transformations are fixed so tests can pin them: ``rename_key`` renames the first key,
 ``drop_key`` drops the last, ``spelled_number`` spells the first integer (depth-first),
-``extra_item`` repeats the last element of the first list.
+``extra_item`` repeats the last element of the first list. The degenerate texts replace the
+whole answer: ``echo`` is the last user message, ``repetition_loop`` the answer's first line (or
+its first six words) repeated to a word budget.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from modelswap.sim.base import SENTENCES, Answer, bullet_item
+from modelswap.sim.base import SENTENCES, Answer, bullet_item, last_user_text
 from modelswap.sim.quirks import Quirks
+from modelswap.types import ChatRequest
 
 AnswerRule = Callable[[Answer, Quirks, int], Answer | None]
 TextRule = Callable[[str, Answer, int], str | None]
@@ -36,6 +39,9 @@ PREAMBLE_OTHER = "Sure, here you go:\n"
 TRAILING_COMMENTARY = "\n\nLet me know if you need anything else!"
 LABEL_IN_PROSE = "The answer is {label} because that is what the text conveys."
 WRAP_KEY = "result"
+LOOP_TOKENS = 256
+"""How far a repetition loop runs when the request sets no ``max_tokens``."""
+LOOP_UNIT_WORDS = 6
 
 PARAPHRASES: dict[str, str] = {
     "en": "The team will meet in the afternoon, and the weather is pleasant today.",
@@ -223,6 +229,25 @@ TEXT_RULES: tuple[tuple[str, TextRule], ...] = (
     ("json_fence", json_fence), ("preamble", preamble), ("trailing_commentary", trailing_commentary),
 )
 """Quirks applied to the rendered text, in this order (the fence inside the preamble and commentary)."""
+
+
+# --- degenerate texts, replacing the whole answer ------------------------------------------------
+
+def echo(request: ChatRequest) -> str | None:
+    """The last user message, given back as the answer (None when there is none)."""
+    prompt = last_user_text(request)
+    return prompt if prompt.strip() else None
+
+
+def repetition_loop(text: str, words: int) -> str | None:
+    """The first line of ``text`` repeated, one per line, to exactly ``words`` words; a line longer than
+    six words gives its first six, repeated as a phrase ("Here is a short answer about Here is ...")."""
+    first = next((line.split() for line in text.splitlines() if line.strip()), [])
+    if not first or words <= 0:
+        return None
+    unit, separator = (first, "\n") if len(first) <= LOOP_UNIT_WORDS else (first[:LOOP_UNIT_WORDS], " ")
+    full, rest = divmod(words, len(unit))
+    return separator.join([" ".join(unit)] * full + ([" ".join(unit[:rest])] if rest else []))
 
 
 def truncate(text: str) -> str:

@@ -50,6 +50,10 @@ class Quirks(BaseModel):
     language_rate: Rate = _rate()
     language: str = "fr"
     paraphrase_rate: Rate = _rate()
+    # degenerate output (at most one, in this order): "", the prompt given back, a loop to max_tokens
+    empty_rate: Rate = _rate()
+    echo_rate: Rate = _rate()
+    repetition_rate: Rate = _rate()
     # truncation, failures and time
     truncation_rate: Rate = _rate()
     error_rate: Rate = _rate()
