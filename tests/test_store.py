@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from modelswap.errors import StoreError
-from modelswap.store import ArmCount, Store, open_store
+from modelswap.store import ArmCount, CachedVerdict, Store, open_store
 from modelswap.store.postgres import masked
 from modelswap.store.schema import LATEST_VERSION, MIGRATIONS, Migration
 from modelswap.store.sql import _NEXT_POSITION, SQLStore
@@ -197,43 +197,93 @@ def test_a_closed_store_refuses_calls(store_url: str) -> None:
         store.runs()
 
 
+# --- the judge's verdict cache -------------------------------------------------------------------------------------
+
+def verdict(key: str, winner: str = "A", **fields: object) -> CachedVerdict:
+    values: dict[str, object] = {"arm": "judge", "model": "judge-model", "reason": "A keeps the gold",
+                                 "raw_output": '{"winner": "A"}', "cost_usd": 0.0025, **fields}
+    return CachedVerdict(key=key, winner=winner, **values)  # type: ignore[arg-type]
+
+
+def test_judge_verdicts_round_trip_every_field(store: Store) -> None:
+    rich = verdict("k1", "tie", reason="同じ意味 «ça va»", raw_output="```json\n{\"winner\": \"tie\"}\n```",
+                   cost_usd=0.1 + 0.2)
+    store.save_judge_verdicts([rich, verdict("k2", "B", cost_usd=None)])
+    assert store.judge_verdicts(["k1", "k2", "missing"]) == {"k1": rich, "k2": verdict("k2", "B", cost_usd=None)}
+    assert store.judge_verdicts([]) == {}
+
+
+def test_judge_verdicts_upsert_keeps_the_newest(store: Store) -> None:
+    store.save_judge_verdicts([verdict("k1", "A")])
+    store.save_judge_verdicts([verdict("k1", "B", reason="second"), verdict("k2"), verdict("k2", "tie")])
+    assert store.judge_verdicts(iter(["k1", "k2"])) == {"k1": verdict("k1", "B", reason="second"),
+                                                       "k2": verdict("k2", "tie")}
+
+
+def test_many_judge_keys_are_read_in_chunks_and_nul_is_replaced(store: Store) -> None:
+    store.save_judge_verdicts([verdict(f"k{i:04d}") for i in range(1_203)] + [verdict("nul", raw_output="a\x00b")])
+    found = store.judge_verdicts([f"k{i:04d}" for i in range(0, 1_203, 2)] + [f"x{i}" for i in range(900)])
+    assert sorted(found) == [f"k{i:04d}" for i in range(0, 1_203, 2)]
+    assert store.judge_verdicts(["nul"])["nul"].raw_output == "a\ufffdb"
+    store.save_judge_verdicts([])
+
+
 # --- schema and migrations ------------------------------------------------------------------------------------------
 
 def test_schema_is_at_the_latest_version_and_migrating_again_is_a_no_op(store: Store,
                                                                        make_stored: MakeStored) -> None:
     assert isinstance(store, SQLStore)
-    assert store.schema_version() == LATEST_VERSION == 2
+    assert store.schema_version() == LATEST_VERSION == 3
     store.save_observations([make_stored("t1")])
     assert store.migrate() == []
-    assert store.schema_version() == 2
+    assert store.schema_version() == 3
     assert store.observations("run") == [make_stored("t1")]
 
 
 def test_a_new_migration_is_applied_once(store: Store) -> None:
     assert isinstance(store, SQLStore)
-    extra = Migration(version=3, description="a later step", statements=("CREATE TABLE later (x INTEGER)",))
-    assert store.migrate([*MIGRATIONS, extra]) == [3]
+    extra = Migration(version=4, description="a later step", statements=("CREATE TABLE later (x INTEGER)",))
+    assert store.migrate([*MIGRATIONS, extra]) == [4]
     assert store.migrate([*MIGRATIONS, extra]) == []
-    assert store.schema_version() == 3
+    assert store.schema_version() == 4
 
 
 def test_a_version_1_store_is_upgraded_keeping_its_requests(store_url: str) -> None:
     with open_store(store_url) as first:
         assert isinstance(first, SQLStore)
-        _drop_latest_migration(first)
+        _downgrade(first, to=1)
         first.save_requests("run", [ChatRequest(id="a", messages=({"role": "user", "content": "hi"},))])
         assert first.schema_version() == 1
     with open_store(store_url) as upgraded:
         upgraded.save_requests("run", [ChatRequest(id="b", messages=({"role": "user", "content": "yo"},))])
-        assert upgraded.schema_version() == 2
+        assert upgraded.schema_version() == 3
         assert [r.id for r in upgraded.requests("run")] == ["a", "b"]
 
 
-def _drop_latest_migration(store: SQLStore) -> None:
-    """Undo migration 2 (the position index) so the store looks like one written by an older modelswap."""
+def test_a_version_2_store_gains_the_judge_cache_keeping_its_observations(store_url: str,
+                                                                         make_stored: MakeStored) -> None:
+    with open_store(store_url) as first:
+        assert isinstance(first, SQLStore)
+        _downgrade(first, to=2)
+        first.save_observations([make_stored("t1")])
+        assert first.schema_version() == 2
+    with open_store(store_url) as upgraded:
+        assert upgraded.schema_version() == 3
+        assert upgraded.observations("run") == [make_stored("t1")]
+        upgraded.save_judge_verdicts([verdict("k1")])
+        assert upgraded.judge_verdicts(["k1"]) == {"k1": verdict("k1")}
+
+
+_UNDO = {3: ("DROP TABLE judge_verdicts",), 2: ("DROP INDEX requests_run_position",)}
+
+
+def _downgrade(store: SQLStore, *, to: int) -> None:
+    """Undo the migrations after version ``to`` so the store looks like one written by an older modelswap."""
     with store._transaction("test: downgrade") as cursor:
-        cursor.execute("DROP INDEX requests_run_position")
-        cursor.execute("DELETE FROM modelswap_schema WHERE version = 2")
+        for version in range(LATEST_VERSION, to, -1):
+            for statement in _UNDO[version]:
+                cursor.execute(statement)
+            cursor.execute(f"DELETE FROM modelswap_schema WHERE version = {version}")
 
 
 def test_sqlite_finds_the_next_position_through_the_index(tmp_path: Path) -> None:
@@ -249,7 +299,7 @@ def test_a_store_with_a_newer_schema_is_refused(store: Store, store_url: str) ->
     assert isinstance(store, SQLStore)
     store.migrate([*MIGRATIONS, Migration(version=LATEST_VERSION + 1, description="from the future",
                                           statements=("CREATE TABLE future (x INTEGER)",))])
-    with pytest.raises(StoreError, match=r"schema version 3 is newer than this modelswap knows \(2\); upgrade"):
+    with pytest.raises(StoreError, match=r"schema version 4 is newer than this modelswap knows \(3\); upgrade"):
         open_store(store_url)
 
 
@@ -269,7 +319,7 @@ def test_processes_opening_a_fresh_store_at_once_migrate_it_once(store_url: str)
         thread.start()
     for thread in threads:
         thread.join()
-    assert (failures, versions) == ([], [2] * 6)
+    assert (failures, versions) == ([], [3] * 6)
 
 
 # --- opening --------------------------------------------------------------------------------------------------------

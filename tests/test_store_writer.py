@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 import pytest
 
 from modelswap.errors import StoreError
-from modelswap.store import ArmCount, Store, open_store
+from modelswap.store import ArmCount, CachedVerdict, Store, open_store
 from modelswap.store.writer import BatchWriter, RequestWriter
 from modelswap.types import ChatRequest, StoredObservation
 
@@ -60,6 +60,12 @@ class SpyStore(Store):
 
     def counts(self, run: str | None = None) -> list[ArmCount]:
         return self.inner.counts(run)
+
+    def judge_verdicts(self, keys: Iterable[str]) -> dict[str, CachedVerdict]:
+        return self.inner.judge_verdicts(keys)
+
+    def save_judge_verdicts(self, verdicts: Sequence[CachedVerdict]) -> None:
+        self.inner.save_judge_verdicts(verdicts)
 
     def schema_version(self) -> int:
         return self.inner.schema_version()

@@ -9,6 +9,7 @@ Semantics:
 - ``save_requests`` is idempotent per (run, trial_id): saving the same request twice keeps one.
 - ``save_observations`` upserts per (run, trial_id, arm, sample): the newest write wins,
   so re-running an errored request replaces its error.
+- ``save_judge_verdicts`` upserts per key: the newest verdict of the same inputs wins.
 - Writes are committed before the call returns: an interrupted run leaves every
   completed batch in the store and nothing half-written.
 """
@@ -33,8 +34,25 @@ class ArmCount:
     errors: int
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CachedVerdict:
+    """A judge's parsed answer for one order of one trial, keyed by the hash of everything it saw.
+
+    ``winner`` is in the order's own terms (``A``, ``B`` or ``tie``); ``raw_output`` is what the
+    judge arm answered; ``cost_usd`` what that call cost, when the arm is priced.
+    """
+
+    key: str
+    arm: str
+    model: str
+    winner: str
+    reason: str
+    raw_output: str
+    cost_usd: float | None = None
+
+
 class Store(abc.ABC):
-    """Requests and observations, keyed by run, trial, arm and sample."""
+    """Requests and observations, keyed by run, trial, arm and sample; and the judge's verdict cache."""
 
     @abc.abstractmethod
     def save_requests(self, run: str, requests: Sequence[ChatRequest]) -> None:
@@ -64,6 +82,14 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def counts(self, run: str | None = None) -> list[ArmCount]:
         """Observation and error counts per (run, arm, sample)."""
+
+    @abc.abstractmethod
+    def judge_verdicts(self, keys: Iterable[str]) -> dict[str, CachedVerdict]:
+        """The cached judge verdicts among ``keys``, by key (keys never judged are absent)."""
+
+    @abc.abstractmethod
+    def save_judge_verdicts(self, verdicts: Sequence[CachedVerdict]) -> None:
+        """Upsert judge verdicts in one transaction."""
 
     @abc.abstractmethod
     def schema_version(self) -> int:

@@ -76,11 +76,27 @@ _OBSERVATIONS_BY_ARM = "CREATE INDEX observations_run_arm ON observations (run, 
 # read every request of the run to find it (15 ms per save at 60,000 gateway requests).
 _REQUESTS_BY_POSITION = "CREATE INDEX requests_run_position ON requests (run, position)"
 
+# The judge's answers, one row per order of a trial, keyed by a hash of everything the judge saw
+# (modelswap.compare.judge.cache_key): a second comparison of the same inputs makes no judge call.
+_JUDGE_VERDICTS = """
+CREATE TABLE judge_verdicts (
+    cache_key TEXT PRIMARY KEY,
+    arm TEXT NOT NULL,
+    model TEXT NOT NULL,
+    winner TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    raw_output TEXT NOT NULL,
+    cost_usd DOUBLE PRECISION NULL,
+    created_at DOUBLE PRECISION NOT NULL
+)"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, description="requests and observations",
               statements=(_REQUESTS, _OBSERVATIONS, _OBSERVATIONS_BY_ARM)),
     Migration(version=2, description="index requests by position within a run",
               statements=(_REQUESTS_BY_POSITION,)),
+    Migration(version=3, description="the judge's verdict cache",
+              statements=(_JUDGE_VERDICTS,)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

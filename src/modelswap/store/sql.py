@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from modelswap.errors import StoreError
 from modelswap.store import schema
-from modelswap.store.base import ArmCount, Store
+from modelswap.store.base import ArmCount, CachedVerdict, Store
 from modelswap.types import ChatRequest, ErrorInfo, Observation, ObservationKey, StoredObservation, Usage
 
 
@@ -90,6 +90,17 @@ _UPSERT_OBSERVATION = (
 _SELECT_OBSERVATIONS = f"SELECT {', '.join(_OBSERVATION_COLUMNS)} FROM observations WHERE run = ?"
 
 _COUNTS = "SELECT run, arm, sample, COUNT(*), COUNT(error_kind) FROM observations"
+
+_VERDICT_COLUMNS = ("cache_key", "arm", "model", "winner", "reason", "raw_output", "cost_usd", "created_at")
+
+_UPSERT_VERDICT = (
+    f"INSERT INTO judge_verdicts ({', '.join(_VERDICT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _VERDICT_COLUMNS)}) "
+    "ON CONFLICT (cache_key) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _VERDICT_COLUMNS if c != "cache_key")
+)
+
+_SELECT_VERDICTS = f"SELECT {', '.join(_VERDICT_COLUMNS[:-1])} FROM judge_verdicts WHERE 1 = 1"
 
 _IN_CHUNK = 500  # bound on ? placeholders per IN (...) list: SQLite allows a few thousand at most
 
@@ -177,6 +188,21 @@ class SQLStore(Store):
         rows = self._fetch("read counts", query + " GROUP BY run, arm, sample", params)
         counts = [ArmCount(run=r, arm=a, sample=int(s), observations=int(n), errors=int(e)) for r, a, s, n, e in rows]
         return sorted(counts, key=lambda c: (c.run, c.arm, c.sample))
+
+    def judge_verdicts(self, keys: Iterable[str]) -> dict[str, CachedVerdict]:
+        rows = self._fetch_in("read judge verdicts", _SELECT_VERDICTS, [], "cache_key", sorted(set(keys)))
+        verdicts = (CachedVerdict(key=key, arm=arm, model=model, winner=winner, reason=reason, raw_output=raw,
+                                  cost_usd=_float(cost)) for key, arm, model, winner, reason, raw, cost in rows)
+        return {verdict.key: verdict for verdict in verdicts}
+
+    def save_judge_verdicts(self, verdicts: Sequence[CachedVerdict]) -> None:
+        if not verdicts:
+            return
+        now = time.time()
+        rows = [(v.key, v.arm, v.model, v.winner, _text(v.reason), _text(v.raw_output), v.cost_usd, now)
+                for v in verdicts]
+        with self._transaction("save judge verdicts") as cursor:
+            cursor.executemany(self._sql(_UPSERT_VERDICT), rows)
 
     def schema_version(self) -> int:
         with self._cursor("read schema version") as cursor:
