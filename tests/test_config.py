@@ -117,3 +117,36 @@ def test_environment_override_is_validated_too() -> None:
 def test_unknown_arm_lookup_lists_known_arms() -> None:
     with pytest.raises(ConfigError, match=r"^arms: unknown arm 'x'; expected one of gemma, gpt, sim-a, sim-b, smol$"):
         parse_settings(GOOD).arm("x")
+
+
+JUDGED = GOOD + """\
+    judge:
+      arm: sim-a
+      rubric: Prefer the answer that keeps the customer's order number.
+      rubrics: {billing: Prefer the answer with the right amount.}
+"""
+
+
+def test_a_route_judge_loads() -> None:
+    judge = parse_settings(JUDGED).routes["support-bot"].judge
+    assert judge is not None
+    assert (judge.arm, judge.rubric, judge.rubrics, judge.concurrency) == (
+        "sim-a", "Prefer the answer that keeps the customer's order number.",
+        {"billing": "Prefer the answer with the right amount."}, 4)
+    assert parse_settings(GOOD).routes["support-bot"].judge is None
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("arm: sim-a", "arm: sim-z",
+     "m.yaml:16: routes.support-bot.judge.arm: unknown arm 'sim-z'; expected one of gemma, gpt, sim-a, sim-b, smol"),
+    ("rubrics: {", "per_category: {", "m.yaml:18: routes.support-bot.judge.per_category: unknown key"),
+    ("rubric: Prefer the answer that keeps the customer's order number.", "rubric: ''",
+     "m.yaml:17: routes.support-bot.judge.rubric: String should have at least 1 character (got '')"),
+    ("{billing: Prefer the answer with the right amount.}", "{billing: ''}",
+     "m.yaml:18: routes.support-bot.judge.rubrics.billing: String should have at least 1 character (got '')"),
+])
+def test_a_bad_judge_names_its_key(old: str, new: str, expected: str) -> None:
+    assert old in JUDGED
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(JUDGED.replace(old, new, 1), path="m.yaml")
+    assert str(caught.value) == expected

@@ -7,6 +7,9 @@ progress bar, writing the requested reports, and exiting with the gate's code wh
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,14 +18,17 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from modelswap.backends import build_backend
 from modelswap.compare.checks import default_comparators
 from modelswap.compare.gate import Policy, default_policy_path, evaluate, load_policy
+from modelswap.compare.judge import PairwiseJudge, judge_agreement
+from modelswap.compare.judge_prompt import DEFAULT_RUBRIC
 from modelswap.compare.model import Trial
 from modelswap.compare.pairs import load_pairs
 from modelswap.compare.pipeline import compare_trials
 from modelswap.compare.source import trials_from_store
 from modelswap.compare.summary import Summary
-from modelswap.config import load_settings
+from modelswap.config import JudgeConfig, Settings, load_settings
 from modelswap.errors import ModelswapError, TrafficError
 from modelswap.report.html import write_html
 from modelswap.report.json import write_json
@@ -39,6 +45,9 @@ BaselineOption = Annotated[str | None, typer.Option("--baseline", "-b", help="Ba
 CandidateOption = Annotated[str | None, typer.Option("--candidate", help="Candidate arm.")]
 ReplicaOption = Annotated[str, typer.Option("--replica", help="'auto' (sample 1 of the baseline), an arm, or 'none'.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="modelswap.yaml (for the store).")]
+JudgeOption = Annotated[str | None, typer.Option("--judge", help="Arm that judges the trials the checks leave "
+                                                  "open (needs -c; overrides the route's judge).")]
+RouteOption = Annotated[str | None, typer.Option("--route", help="Route whose judge: block to use (needs -c).")]
 SemanticOption = Annotated[bool | None, typer.Option("--semantic/--no-semantic",
                                                      help="Semantic similarity with a local embedding model "
                                                           "(default: when modelswap[semantic] is installed).")]
@@ -83,7 +92,53 @@ def _report_bad_lines(bad: tuple[TrafficError, ...], errors: Console) -> None:
         errors.print(f"[yellow]{len(bad)} line(s) skipped[/]")
 
 
-def run_compare(source: Source, *, policy: Policy, semantic: bool | None, errors: Console) -> Report:
+@contextmanager
+def opened_judge(config: Path | None, *, arm: str | None, route: str | None) -> Iterator[PairwiseJudge | None]:
+    """The judge ``--judge`` or ``--route`` asks for (none without either), caching in the config's store."""
+    if arm is None and route is None:
+        yield None
+        return
+    if config is None:
+        raise ModelswapError("--judge and --route need -c CONFIG: the judge arm and the verdict cache come from it")
+    settings = load_settings(config)
+    options = _route_judge(settings, route) if route is not None else None
+    name = arm or (options.arm if options is not None else None)
+    if name is None:
+        raise ModelswapError(f"route {route!r} has no judge; add judge: {{arm: NAME}} to it or pass --judge ARM")
+    options = options or JudgeConfig(arm=name)
+    with open_store(settings.store) as store:
+        yield PairwiseJudge(build_backend(name, settings.arm(name)), rubric=options.rubric or DEFAULT_RUBRIC,
+                            rubrics=options.rubrics, cache=store, concurrency=options.concurrency)
+
+
+def _route_judge(settings: Settings, route: str) -> JudgeConfig | None:
+    try:
+        return settings.routes[route].judge
+    except KeyError:
+        known = ", ".join(sorted(settings.routes)) or "none"
+        raise ModelswapError(f"unknown route {route!r}; expected one of {known}") from None
+
+
+def with_agreement(report: Report, pairs: Path | None) -> Report:
+    """``report`` with the judge's agreement with the pairs file's ``label.verdict`` lines, when both exist."""
+    if report.judge is None or pairs is None:
+        return report
+    labels = {}
+    for line in pairs.read_bytes().splitlines():
+        try:
+            data = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue  # load_pairs already reported it
+        label = data.get("label") if isinstance(data, dict) else None
+        if isinstance(label, dict) and isinstance(label.get("verdict"), str) and isinstance(data.get("id"), str):
+            labels[data["id"]] = label["verdict"]
+    if not labels:
+        return report
+    return replace(report, judge={**report.judge, "agreement": judge_agreement(report.triaged, labels)})
+
+
+def run_compare(source: Source, *, policy: Policy, semantic: bool | None, errors: Console,
+                judge: PairwiseJudge | None = None) -> Report:
     """The pipeline over ``source`` with a progress bar on ``errors``."""
     trials, baseline, candidate, replica, info = source
     comparators = default_comparators(semantic=semantic)
@@ -91,7 +146,8 @@ def run_compare(source: Source, *, policy: Policy, semantic: bool | None, errors
     with Progress(*columns, console=errors, transient=True) as progress:
         task = progress.add_task("compare", total=len(trials))
         return compare_trials(trials, baseline=baseline, candidate=candidate, replica=replica, policy=policy,
-                              comparators=comparators, tick=lambda n: progress.advance(task, n), source=info)
+                              comparators=comparators, tick=lambda n: progress.advance(task, n), source=info,
+                              judge=judge)
 
 
 def write_reports(report: Report, *, json_path: Path | None, markdown_path: Path | None, html_path: Path | None,
@@ -117,12 +173,15 @@ def register(app: typer.Typer, *, out: Console, err: Console, decision_exit: Any
                                                  "exit 0 go, 1 no_go, 2 inconclusive.")] = None,
         semantic: SemanticOption = None,
         worst: Annotated[int, typer.Option(min=0, help="Worst trials to print.")] = 3,
+        judge: JudgeOption = None, route: RouteOption = None,
     ) -> None:
         """Compare a candidate with the baseline: findings, triage, noise floor, statistics and the gate."""
         policy = load_policy(None if gate in (None, "default") else gate)
         source = load_source(pairs=pairs, config=config, run=run, baseline=baseline, candidate=candidate,
                              replica=replica, errors=err)
-        report = run_compare(source, policy=policy, semantic=semantic, errors=err)
+        with opened_judge(config, arm=judge, route=route) as the_judge:
+            report = run_compare(source, policy=policy, semantic=semantic, errors=err, judge=the_judge)
+        report = with_agreement(report, pairs)
         render_terminal(out, report, worst=worst)
         write_reports(report, json_path=json_path, markdown_path=markdown_path, html_path=html_path, out=out)
         if gate is not None:

@@ -120,12 +120,25 @@ class ShadowConfig(_Strict):
     until: datetime | None = None
 
 
+class JudgeConfig(_Strict):
+    """An arm that judges baseline against candidate on the trials the checks leave open (``compare``).
+
+    ``rubric`` replaces the default rubric; ``rubrics`` replaces it for some categories.
+    """
+
+    arm: str
+    rubric: str | None = Field(default=None, min_length=1)
+    rubrics: dict[str, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
+    concurrency: int = Field(default=4, ge=1)
+
+
 class RouteConfig(_Strict):
-    """The name clients call, mapped to a primary and its candidates."""
+    """The name clients call, mapped to a primary and its candidates (and optionally a judge)."""
 
     primary: str
     candidates: tuple[str, ...] = ()
     shadow: ShadowConfig = ShadowConfig()
+    judge: JudgeConfig | None = None
 
 
 #: Built-in redaction rules, selected by name in ``redact:`` (a bare name, or ``{name: emails}``).
@@ -271,6 +284,8 @@ def _check_backends(data: dict[str, Any], root: yaml.Node | None, path: str) -> 
 def _check_routes(settings: Settings, root: yaml.Node | None, path: str) -> None:
     for name, route in settings.routes.items():
         named = [("primary", route.primary), *[(f"candidates.{i}", c) for i, c in enumerate(route.candidates)]]
+        if route.judge is not None:
+            named.append(("judge.arm", route.judge.arm))
         for field, arm in named:
             if arm not in settings.arms:
                 loc = ("routes", name, *field.split("."))

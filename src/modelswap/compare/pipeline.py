@@ -1,8 +1,8 @@
 """The comparison pipeline: trials in, a report out.
 
 What it is: ``compare_trials``, the one place that chains comparators, noise floor, triage,
-summary and gate; the CLI, the demo and the gateway's controller all call it. What it is not:
-reading trials (``pairs``, ``source``) or rendering (``modelswap.report``).
+the optional judge, summary and gate; the CLI, the demo and the gateway's controller all call
+it. What it is not: reading trials (``pairs``, ``source``) or rendering (``modelswap.report``).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from modelswap.compare.checks import default_comparators
 from modelswap.compare.checks.base import Comparator
 from modelswap.compare.engine import Tick, run_comparators
 from modelswap.compare.gate import Policy, evaluate
+from modelswap.compare.judge import PairwiseJudge
 from modelswap.compare.model import Trial
 from modelswap.compare.noise import measure_noise
 from modelswap.compare.summary import summarize
@@ -23,12 +24,19 @@ from modelswap.report.model import Report
 
 def compare_trials(trials: Sequence[Trial], *, baseline: str, candidate: str, replica: str | None, policy: Policy,
                    comparators: Sequence[Comparator] | None = None, tick: Tick | None = None, seed: int = 0,
-                   source: dict[str, Any] | None = None) -> Report:
-    """Compare, triage, summarise and gate ``trials``; deterministic for a given ``seed``."""
+                   source: dict[str, Any] | None = None, judge: PairwiseJudge | None = None) -> Report:
+    """Compare, triage, summarise and gate ``trials``; deterministic for a given ``seed``.
+
+    With a ``judge``, the trials triage leaves open are judged, each judge finding is appended to
+    its trial, and every trial is triaged again with the same noise floor.
+    """
     compared = run_comparators(trials, comparators if comparators is not None else default_comparators(), tick=tick)
     noise = measure_noise(compared)
     triaged = triage(compared, noise)
+    judged = judge.judge_open(triaged) if judge is not None else None
+    if judged is not None:
+        triaged = triage(judged.compared, noise)
     summary = summarize(triaged, noise, seed=seed)
     return Report(baseline=baseline, candidate=candidate, replica=replica if noise.known else None,
                   triaged=tuple(triaged), summary=summary, gate=evaluate(summary, policy), noise=noise,
-                  source=source or {})
+                  source=source or {}, judge=judged.summary if judged is not None else None)

@@ -30,6 +30,7 @@ class Report:
     gate: GateResult
     noise: NoiseFloor
     source: dict[str, Any] = field(default_factory=dict)
+    judge: dict[str, Any] | None = None
 
     def worst(self, limit: int = 10) -> list[Triaged]:
         """The regressions (then novel trials) with the most severe findings first."""
@@ -40,8 +41,8 @@ class Report:
         return chosen[:limit]
 
     def to_json(self) -> dict[str, Any]:
-        """The ``modelswap.report/v1`` document."""
-        return {
+        """The ``modelswap.report/v1`` document; ``judge`` (an extra field) only when a judge ran."""
+        document = {
             "schema": SCHEMA,
             "baseline": self.baseline,
             "candidate": self.candidate,
@@ -55,6 +56,7 @@ class Report:
                 for r in self.noise.rows()],
             "source": self.source,
         }
+        return document if self.judge is None else {**document, "judge": self.judge}
 
 
 def _trial(t: Triaged) -> dict[str, Any]:
@@ -63,7 +65,8 @@ def _trial(t: Triaged) -> dict[str, Any]:
         "id": trial.id,
         "category": trial.category,
         "verdict": t.verdict,
-        "findings": [f.to_json() for f in t.compared.findings if f.status != "same" or f.severity != "info"],
+        "findings": [f.to_json() for f in t.compared.findings
+                     if f.status != "same" or f.severity != "info" or f.check == "judge"],  # a judge tie cost a call
         "decisive": [f.check for f in t.decisive],
         "within_noise": [{"check": check, "reason": reason} for check, reason in t.within_noise],
         "replica_verdict": t.replica_verdict,

@@ -1,10 +1,12 @@
-"""The terminal report: the decision, the gate checks, the categories at risk, metrics and the worst trials.
+"""The terminal report: the decision, the gate checks, the categories at risk, metrics, the judge and the worst trials.
 
 What it is: ``render_terminal`` with Rich tables. What it is not: a file format (JSON,
 Markdown and HTML live beside it).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
@@ -44,6 +46,8 @@ def render_terminal(console: Console, report: Report, *, worst: int = 3) -> None
     for row in metric_rows(report):
         metrics.add_row(*row)
     console.print(metrics)
+    if report.judge is not None:
+        console.print(Text(judge_line(report.judge)), highlight=False)
     for t in report.worst(worst):
         trial = t.compared.trial
         table = Table(title=f"{t.verdict}: {trial.id} [{trial.category}]", title_justify="left", show_lines=True)
@@ -54,6 +58,21 @@ def render_terminal(console: Console, report: Report, *, worst: int = 3) -> None
         console.print(table)
         for finding in t.decisive:
             console.print(Text(f"  {finding.check} ({finding.severity}): {finding.reason}", style="dim"))
+
+
+def judge_line(judge: dict[str, Any]) -> str:
+    """One line about the judge: what it decided, what it cost, and its agreement with labels when known."""
+    winners = judge["winners"]
+    line = (f"judge {judge['arm']} ({judge['model']}): {judge['judged']} open trial(s) judged: candidate better "
+            f"{winners['candidate']}, baseline better {winners['baseline']}, tie {winners['tie']}, no verdict "
+            f"{winners['none']} ({judge['position_disagreements']} position disagreement(s)); {judge['calls']} "
+            f"call(s), {judge['cached']} cached, {judge['failed']} failed, {judge['unparseable']} unparseable, "
+            f"${judge['cost_usd']:.4f}")
+    agreement = judge.get("agreement")
+    if agreement and agreement["trials"]:
+        line += (f"; agrees with {agreement['agreed']} of {agreement['trials']} labelled trial(s) "
+                 f"({agreement['rate']:.0%})")
+    return line
 
 
 def render_gate(console: Console, gate: GateResult) -> None:

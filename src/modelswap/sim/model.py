@@ -14,6 +14,8 @@ global random state are never used. The base answer does not depend on the seed 
 
 Quirk order:
 
+0. a judge request (``modelswap.sim.judge``) is answered with a JSON verdict instead of the base
+   answer (``position_bias`` at ``position_bias_rate``); steps 1-5 apply to it as to any answer.
 1. refusal: when ``request.category`` is in ``refusal_categories`` (``refusal_category``), the
    prompt contains one of ``refusal_keywords``, case-insensitive (``refusal_keyword``), or at
    ``refusal_rate`` (``refusal``). A refusal is one of three canned texts and skips steps 2-3.
@@ -48,6 +50,7 @@ from dataclasses import dataclass
 from statistics import NormalDist
 
 from modelswap.sim.base import Answer, base_answer, message_text, render
+from modelswap.sim.judge import judge_answer
 from modelswap.sim.quirk_rules import (
     ANSWER_RULES,
     LOOP_TOKENS,
@@ -122,7 +125,7 @@ def simulate(request: ChatRequest, *, seed: int, quirks: Quirks, model: str = "s
         applied.append(refusal)
         text = refusal_text(dice.integer("refusal:variant"))
     else:
-        text = _shaped(base_answer(request), quirks, dice, applied)
+        text = _shaped(_answer(request, quirks, dice, applied), quirks, dice, applied)
         text, finish_reason = _degenerate(text, request, quirks, dice, applied)
     text, finish_reason = _limited(text, finish_reason, request, quirks, dice, applied)
     hang = dice.hit("hang", quirks.hang_rate)
@@ -136,6 +139,17 @@ def simulate(request: ChatRequest, *, seed: int, quirks: Quirks, model: str = "s
         error_status=quirks.error_status if error else None,
         error_message=f"simulated upstream error (status {quirks.error_status})" if error else None,
         applied=tuple(applied))
+
+
+def _answer(request: ChatRequest, quirks: Quirks, dice: Dice, applied: list[str]) -> Answer:
+    """The base answer, or the verdict when ``request`` asks the simulator to judge (``modelswap.sim.judge``)."""
+    biased = dice.hit("position_bias", quirks.position_bias_rate)
+    verdict = judge_answer(request, position_bias=biased)
+    if verdict is None:
+        return base_answer(request)
+    if biased:
+        applied.append("position_bias")
+    return verdict
 
 
 def _refusal(request: ChatRequest, quirks: Quirks, dice: Dice) -> str | None:

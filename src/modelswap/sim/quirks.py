@@ -61,3 +61,5 @@ class Quirks(BaseModel):
     hang_rate: Rate = _rate()
     hang_s: float = Field(default=3600.0, ge=0)
     latency: LatencyModel = LatencyModel()
+    # as a pairwise judge (modelswap.sim.judge): answer "A" whatever the answers say
+    position_bias_rate: Rate = _rate()
