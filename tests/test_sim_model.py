@@ -346,7 +346,7 @@ def test_the_degenerate_comparator_sees_each_degenerate_quirk() -> None:
     request = ask("What are the health benefits of green tea?", params={"max_tokens": 200})
     healthy = Outcome(output=run(request).output, finish_reason="stop")
     for quirk, checks in (("empty", ["degenerate.empty"]), ("echo", ["degenerate.echo"]),
-                          ("repetition", ["degenerate.repetition", "degenerate.length", "degenerate.cutoff"])):
+                          ("repetition", ["degenerate.repetition"])):
         sick = run(request, **rate(quirk))
         findings = DegenerateComparator().compare(request, healthy, Outcome(output=sick.output,
                                                                             finish_reason=sick.finish_reason))

@@ -35,12 +35,15 @@ or one Japanese or Chinese character, which are written without spaces):
 - length: runaway when the answer has at least 4 times the characters of the other side's and at
   least 400 more; an empty side is never the reference.
 - cutoff: the last paragraph is prose, its last sentence (or the clause after its last colon)
-  has at least 6 words (a Japanese or Chinese character counts half; 12 when the whole answer
+  has at least 6 words (a Japanese or Chinese character counts half; 9 when the whole answer
   is that one sentence: "The sentiment of this review is positive" is a style, not a cut) and
   it ends without ``. ! ? 。 ！ ？ …`` (after closing quotes, brackets and markdown emphasis), an
   emoji, a colon or a link. A last line that is a list item, a table row, a heading, indented
   or fenced code, a paragraph of short lines (verse), or an answer that starts as JSON, is not
   prose.
+
+A loop that runs to the end of an answer explains its length and its broken last sentence: that
+side is read as looping, not also as runaway or cut off (one cause, one finding).
 
 Direction: the other side degenerate where the baseline is not is a ``regression`` (``major``;
 ``critical`` for ``degenerate.empty``), the reverse an ``improvement`` (``minor``), both or neither
@@ -74,7 +77,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…:])\s+|(?<=[。！？：])")
 _SPACES = re.compile(r"\s+")
 _LINK = re.compile(r"://|^www\.|\w@\w|^[~.]?/\w")
 _BOUNDARY = re.compile(r"[.!?。！？\n]")
-_CLOSERS = " \t\"'`*_~)]»”’」』）】\ufe0f\u200d"
+_CLOSERS = " \t\"'`*_~)]»›“”‘’」』）】\ufe0f\u200d"
 _FINAL = ".!?。！？…‥｡"
 
 MAX_TOKEN_PERIOD = 32
@@ -90,6 +93,7 @@ MIN_ECHO_SHARE = 0.5
 RUNAWAY_RATIO = 4.0
 RUNAWAY_EXTRA_CHARS = 400
 CUTOFF_WORDS = 6.0
+ALONE_CUTOFF_WORDS = 9.0
 VERSE_LINE_CHARS = 60
 
 
@@ -151,7 +155,7 @@ def ends_mid_sentence(text: str) -> bool:
     if not words or _LINK.search(words[-1]):
         return False
     alone = len(sentences) == 1 and len(text.strip().splitlines()) == 1
-    return _words(sentences[-1]) >= CUTOFF_WORDS * (2 if alone else 1)
+    return _words(sentences[-1]) >= (ALONE_CUTOFF_WORDS if alone else CUTOFF_WORDS)
 
 
 def runaway(text: str, reference: str) -> bool:
@@ -360,8 +364,10 @@ class DegenerateComparator(Comparator):
         if not (baseline.ok and other.ok):
             return []
         base, text = baseline.text, other.text
-        readings = [_empty(base, text), _repetition(base, text), _echo(base, text, _last_user_text(request)),
-                    _length(base, text), _cutoff(base, text)]
+        base_loop, loop = repetition(base), repetition(text)
+        looping = (base_loop is not None and base_loop.at_end, loop is not None and loop.at_end)
+        readings = [_empty(base, text), _repetition(base_loop, loop), _echo(base, text, _last_user_text(request)),
+                    _length(base, text, looping), _cutoff(base, text, looping)]
         return [self._finding(reading) for reading in readings]
 
     def _finding(self, reading: _Reading) -> Finding:
@@ -393,12 +399,11 @@ def _empty(base: str, text: str) -> _Reading:
                     details={"baseline_chars": len(base), "candidate_chars": len(text)})
 
 
-def _repetition(base: str, text: str) -> _Reading:
-    def seen(loop: Loop | None) -> str | None:
-        return None if loop is None else (f"a repetition loop: {_quote(loop.unit)} repeated {loop.repeats} times "
-                                          f"({loop.share:.0%} of the answer)")
+def _repetition(base_loop: Loop | None, loop: Loop | None) -> _Reading:
+    def seen(found: Loop | None) -> str | None:
+        return None if found is None else (f"a repetition loop: {_quote(found.unit)} repeated {found.repeats} times "
+                                           f"({found.share:.0%} of the answer)")
 
-    base_loop, loop = repetition(base), repetition(text)
     return _Reading(check="degenerate.repetition", noun="a repetition loop", base_seen=seen(base_loop),
                     other_seen=seen(loop), size=loop.share if loop else 0.0,
                     details={"baseline_share": base_loop.share if base_loop else 0.0,
@@ -417,23 +422,24 @@ def _echo(base: str, text: str, prompt: str) -> _Reading:
                     details={"baseline_share": base_share, "candidate_share": share})
 
 
-def _length(base: str, text: str) -> _Reading:
+def _length(base: str, text: str, looping: tuple[bool, bool]) -> _Reading:
     base_chars, chars = len(base.strip()), len(text.strip())
     ratio = round(chars / max(base_chars, 1), 2)
     other_seen = f"a runaway length: {chars} characters, {ratio:g}x the baseline's {base_chars}"
     base_seen = f"a runaway length: {base_chars} characters against {chars} here"
     return _Reading(check="degenerate.length", noun="a runaway length",
-                    base_seen=base_seen if runaway(base, text) else None,
-                    other_seen=other_seen if runaway(text, base) else None, size=ratio,
+                    base_seen=base_seen if runaway(base, text) and not looping[0] else None,
+                    other_seen=other_seen if runaway(text, base) and not looping[1] else None, size=ratio,
                     details={"baseline_chars": base_chars, "candidate_chars": chars, "ratio": ratio})
 
 
-def _cutoff(base: str, text: str) -> _Reading:
-    def seen(answer: str) -> str | None:
-        return f"a stop mid-sentence: {_quote(_ending(answer))}" if ends_mid_sentence(answer) else None
+def _cutoff(base: str, text: str, looping: tuple[bool, bool]) -> _Reading:
+    def seen(answer: str, loops: bool) -> str | None:
+        cut = ends_mid_sentence(answer) and not loops
+        return f"a stop mid-sentence: {_quote(_ending(answer))}" if cut else None
 
-    other_seen = seen(text)
-    return _Reading(check="degenerate.cutoff", noun="a stop mid-sentence", base_seen=seen(base),
+    other_seen = seen(text, looping[1])
+    return _Reading(check="degenerate.cutoff", noun="a stop mid-sentence", base_seen=seen(base, looping[0]),
                     other_seen=other_seen, size=0.0 if other_seen is None else 1.0, details={})
 
 
