@@ -31,6 +31,7 @@ SCHEMA = orjson.loads((resources.files("modelswap") / "data" / "report.schema.js
 
 # Without semantic similarity: what no other check can see.
 MISSED_WITHOUT_SEMANTIC = {
+    "bu-004": "an improvement in list count of a size the primary's replica also shows in bullets: set aside",
     "bu-006": "the replica's own list counts vary as much in this category: set aside as noise",
     "qe-005": "an off-topic answer: only meaning catches it", "qe-006": "an off-topic answer",
     "qe-008": "the baseline answered another question: only meaning sees it",
@@ -91,7 +92,7 @@ def test_without_semantic_every_neutral_stays_neutral_and_the_misses_are_known()
     assert found.keys() == MISSED_WITHOUT_SEMANTIC.keys()
     assert {got for _, got in found.values()} == {"neutral"}  # misses only, never a false alarm
     verdicts = Counter(t.verdict for t in result.triaged)
-    assert verdicts == Counter({"regression": 66, "improvement": 53, "neutral": 79, "novel": 18})
+    assert verdicts == Counter({"regression": 66, "improvement": 52, "neutral": 80, "novel": 18})
 
 
 def test_the_report_validates_against_the_pinned_schema() -> None:

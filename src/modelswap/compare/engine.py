@@ -19,11 +19,27 @@ Tick = Callable[[int], None]
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Compared:
-    """One trial with its findings against the candidate and against the replica (the noise floor)."""
+    """One trial with its findings against the candidate and against the replica (the noise floor).
+
+    ``findings`` and ``noise`` compare the first candidate and replica samples with the baseline;
+    ``more_findings`` and ``more_noise`` the further samples, in order.
+    """
 
     trial: Trial
     findings: tuple[Finding, ...]
     noise: tuple[Finding, ...] = ()
+    more_findings: tuple[tuple[Finding, ...], ...] = ()
+    more_noise: tuple[tuple[Finding, ...], ...] = ()
+
+    @property
+    def candidate_samples(self) -> tuple[tuple[Finding, ...], ...]:
+        """The findings of every candidate sample."""
+        return (self.findings, *self.more_findings)
+
+    @property
+    def replica_samples(self) -> tuple[tuple[Finding, ...], ...]:
+        """The findings of every replica sample (none without a replica)."""
+        return () if self.trial.replica is None else (self.noise, *self.more_noise)
 
 
 def run_comparators(trials: Sequence[Trial], comparators: Sequence[Comparator], *, tick: Tick | None = None
@@ -31,16 +47,15 @@ def run_comparators(trials: Sequence[Trial], comparators: Sequence[Comparator], 
     """Compare every trial with every comparator; ``tick(n)`` reports progress in trials."""
     pairs: list[tuple[ChatRequest, Outcome, Outcome]] = []
     for trial in trials:
-        pairs.append((trial.request, trial.baseline, trial.candidate))
-        if trial.replica is not None:
-            pairs.append((trial.request, trial.baseline, trial.replica))
+        pairs.extend((trial.request, trial.baseline, other) for other in (*trial.candidates, *trial.replicas))
     for comparator in comparators:
         comparator.prepare(pairs)
     results = []
     for trial in trials:
-        findings = _compare(comparators, trial.request, trial.baseline, trial.candidate)
-        noise = _compare(comparators, trial.request, trial.baseline, trial.replica) if trial.replica else ()
-        results.append(Compared(trial=trial, findings=findings, noise=noise))
+        candidates = [_compare(comparators, trial.request, trial.baseline, other) for other in trial.candidates]
+        replicas = [_compare(comparators, trial.request, trial.baseline, other) for other in trial.replicas]
+        results.append(Compared(trial=trial, findings=candidates[0], noise=replicas[0] if replicas else (),
+                                more_findings=tuple(candidates[1:]), more_noise=tuple(replicas[1:])))
         if tick is not None:
             tick(1)
     return results

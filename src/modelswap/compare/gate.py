@@ -11,8 +11,9 @@ check is a non-inferiority judgement on a confidence interval (``stats.judge``):
   above L (significantly worse than the margin); inconclusive when the interval crosses L;
 - ``min: L``: the mirror image.
 
-What is judged: for verdict rates (``regression_rate``, ``novel_rate``) the candidate's rate,
-already cleared of the noise floor by triage; for a check metric (``json.valid``,
+What is judged: for verdict rates (``regression_rate``, ``novel_rate``) the candidate's rate
+minus the replica's rate of the same verdict (the replica triaged by the same rule: what the
+primary scores against itself), or the candidate's rate alone without a replica; for a check metric (``json.valid``,
 ``label.correct``) the difference candidate - baseline (so ``min: -0.02`` is a 2-point
 non-inferiority margin); for ratios (``latency_p95_ratio``, ``cost_per_task_ratio``) the ratio.
 ``categories: [a, b]`` judges a verdict rate in each listed category; ``per_category: true``
@@ -176,7 +177,11 @@ def _judge_check(summary: Summary, check: PolicyCheck, min_trials: int) -> list[
     metric = summary.metrics.get(check.metric)
     if metric is None or metric.estimate is None or metric.ci95 is None:
         return [_not_applicable(check, f"metric {check.metric!r} is absent from this comparison")]
-    what = "rate" if metric.kind == "verdict_rate" else ("ratio" if metric.kind == "ratio" else "candidate - baseline")
+    if metric.kind == "verdict_rate":
+        what = ("rate" if metric.noise is None
+                else f"rate {metric.candidate:.4g} minus the replica's {metric.noise:.4g} =")
+    else:
+        what = "ratio" if metric.kind == "ratio" else "candidate - baseline"
     return [_judged(check, check.name, metric.estimate, metric.ci95, what)]
 
 

@@ -72,13 +72,31 @@ class Outcome:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Trial:
-    """One request with every side observed for it. ``request.expect`` is the task's contract."""
+    """One request with every side observed for it. ``request.expect`` is the task's contract.
+
+    ``candidate`` and ``replica`` are the first samples of each side; ``more_candidates`` and
+    ``more_replicas`` hold any further samples (``record --repeat N``). The request stays the
+    unit: the noise floor summarises a request's samples into one share per side, it never
+    counts them as independent trials.
+    """
 
     id: str
     request: ChatRequest
     baseline: Outcome
     candidate: Outcome
     replica: Outcome | None = None
+    more_candidates: tuple[Outcome, ...] = ()
+    more_replicas: tuple[Outcome, ...] = ()
+
+    @property
+    def candidates(self) -> tuple[Outcome, ...]:
+        """Every sample of the candidate, the first one first."""
+        return (self.candidate, *self.more_candidates)
+
+    @property
+    def replicas(self) -> tuple[Outcome, ...]:
+        """Every sample of the replica (none without a replica)."""
+        return () if self.replica is None else (self.replica, *self.more_replicas)
 
     @property
     def category(self) -> str:

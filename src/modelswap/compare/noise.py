@@ -1,22 +1,43 @@
-"""The noise floor: how often the primary disagrees with itself, per check and per category.
+"""The noise floor: which of the candidate's differences the primary also shows on its own.
 
 What it is: ``NoiseFloor``, built from the findings of baseline-vs-replica next to those of
-baseline-vs-candidate on the same trials, and its rule for whether a check's differences in a
-category are *signal* (counted) or *noise* (the primary does as much on its own). In the
-spirit of Diffy's relative and absolute margins:
+baseline-vs-candidate on the same requests, and ``assess``, its answer for one finding: does
+it count (signal), or does the primary do the same by itself (noise)? What it is not: triage
+(``modelswap.compare.triage`` turns the findings that count into a verdict).
 
-- no replica observed: the noise floor is unknown and every difference counts;
-- the replica never differs on this check (in this category): any candidate difference
-  counts, the primary simply never does this;
-- otherwise a difference counts when the candidate differs more often than the replica by more
-  than ``max(ABSOLUTE_MARGIN, RELATIVE_MARGIN * noise rate)``, or significantly more often (the
-  lower bound of the 95% interval of the paired difference, Newcombe, is above zero).
+A *behaviour* is a finding's check, status and behaviour label: ``(truncated, regression)``,
+``(json.fenced, regression, format:fenced-json)``, ``(language, regression, language:en)``.
+Two samples of a sampling primary differ all the time, so the question is never "does the
+replica differ too?" but "does the primary show *this* behaviour, in the same direction and
+of a comparable size, as often as the candidate does?". A behaviour of size ``s`` is matched by
+the same behaviour of size at least ``SIZE_RATIO * s`` (a replica with 4 bullets instead of 3,
+size 1, does not match a candidate with no list, size 3; a replica cut off after 90 tokens
+does not match a candidate cut off after 20). A finding without a size has size 1.
 
-Margins on point estimates, not significance alone: with the few replica trials a category
-usually has, "not significant" would hide real regressions as noise; the gate, not triage, is
-where the statistics decide. A category with no replica trial for a check borrows the check's
-figures over all categories. What it is not: the per-trial downgrade (``triage`` also drops a
-candidate finding when the replica shows the same status on that very trial).
+Two tests, both must let a finding through for it to count:
+
+1. **On the request** (when it has a replica): the candidate must show the behaviour in at
+   least half of its samples, and the replica must not show it (at a comparable size) in at
+   least ``EXCUSE_SHARE`` of the candidate's share of samples. With one sample each: the
+   finding is set aside exactly when the replica shows the same behaviour, comparably large.
+2. **Across requests** (the rate): per request, each side's share of samples showing the
+   behaviour at a comparable size, paired; over the category's requests (or all requests
+   when the category has fewer than ``MIN_CATEGORY_TRIALS`` with this check), the behaviour
+   counts when the primary never shows it, or when the candidate shows it more often by more
+   than ``max(ABSOLUTE_MARGIN, RELATIVE_MARGIN * the primary's rate)`` *and* significantly
+   (one-sided exact sign test, which is McNemar's on one sample each, at ``ALPHA`` divided by
+   the number of behaviours both sides show: the family of rows that could fire by chance).
+
+Why both a margin and significance: a sampling primary shows many behaviours at modest
+rates, and a row that fires by chance turns all of that behaviour's findings into
+regressions; in an A/A comparison that would be a false ``no_go``. Why the primary's rate of
+zero needs no test: a behaviour the primary never shows at that size is not its noise, and it
+keeps a single broken answer visible. Without any replica the noise floor is unknown and every
+difference counts.
+
+The replica is judged by the same two tests with the sides swapped (its findings count only in
+rows that count for the candidate, and only where the candidate does not show them too): its
+verdicts are the noise floor of the verdict rates, measured exactly like the candidate's.
 """
 
 from __future__ import annotations
@@ -24,91 +45,197 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
+from modelswap.compare import stats
 from modelswap.compare.engine import Compared
 from modelswap.compare.model import Finding
-from modelswap.compare.stats import paired_binary
 
 ALL = "*"
-MIN_TRIALS = 1
+MIN_CATEGORY_TRIALS = 1
 ABSOLUTE_MARGIN = 0.05
 RELATIVE_MARGIN = 0.5
+ALPHA = 0.05
+SIZE_RATIO = 0.5
+EXCUSE_SHARE = 0.5
+MARGIN_P = 0.25
+EXEMPT_CHECKS = frozenset({"judge"})
+VALUE_LABELS = frozenset({"answer.exact"})
+
+Side = Literal["candidate", "replica"]
+Behaviour = tuple[str, str, str]
+Sample = dict[Behaviour, float]
+
+
+def behaviour_of(finding: Finding) -> Behaviour:
+    """The key a finding is matched by: check, status and behaviour label (a label that is only a value,
+    such as the short answer given, is left out: any other answer is the same behaviour)."""
+    label = "" if finding.check in VALUE_LABELS else finding.behaviour or ""
+    return finding.check, finding.status, label
+
+
+def size_of(finding: Finding) -> float:
+    return 1.0 if finding.size is None else float(finding.size)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class CheckNoise:
-    """One check in one category (``*`` for all): how often the replica and the candidate differ."""
+    """One behaviour in one category (``*`` for all), at one size: how often each side shows it."""
 
     check: str
+    status: str
+    behaviour: str
     category: str
+    min_size: float
     trials: int
     noise_rate: float
     candidate_rate: float
     excess: float
     ci95: tuple[float, float]
+    p_value: float
     signal: bool
 
 
-class NoiseFloor:
-    """Per (check, category) noise rows and the signal rule."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Assessment:
+    """Whether one finding counts, and why."""
 
-    def __init__(self, rows: Sequence[CheckNoise], *, known: bool, min_trials: int = MIN_TRIALS) -> None:
+    counts: bool
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class _Request:
+    """One request's samples for one check: per sample, the behaviours it shows and their sizes."""
+
+    category: str
+    candidate: tuple[Sample, ...]
+    replica: tuple[Sample, ...]
+
+
+def _samples(samples: Sequence[Sequence[Finding]], check: str) -> tuple[Sample, ...]:
+    """The samples where ``check`` applied, each as the behaviours it shows (not ``same``)."""
+    out = []
+    for findings in samples:
+        own = [f for f in findings if f.check == check]
+        if own:
+            out.append({behaviour_of(f): size_of(f) for f in own if f.status != "same"})
+    return tuple(out)
+
+
+def _share(samples: Sequence[Sample], key: Behaviour, min_size: float) -> float:
+    if not samples:
+        return 0.0
+    return sum(sample.get(key, -1.0) >= min_size for sample in samples) / len(samples)
+
+
+class NoiseFloor:
+    """The per-request samples of every check, and the two tests of the module docstring."""
+
+    def __init__(self, requests: dict[str, dict[str, _Request]], *, known: bool) -> None:
         self.known = known
-        self.min_trials = min_trials
-        self._rows = {(row.check, row.category): row for row in rows}
+        self._requests = requests
+        self._by_check: dict[str, list[_Request]] = defaultdict(list)
+        for checks in requests.values():
+            for check, request in checks.items():
+                self._by_check[check].append(request)
+        self.family = max(1, self._count_family())
+        self._evaluated: dict[tuple[Behaviour, str, float], CheckNoise] = {}
+
+    def _count_family(self) -> int:
+        shown: dict[Behaviour, set[str]] = defaultdict(set)
+        for requests in self._by_check.values():
+            for request in requests:
+                for side, samples in (("c", request.candidate), ("r", request.replica)):
+                    for sample in samples:
+                        for key in sample:
+                            shown[key].add(side)
+        return sum(1 for sides in shown.values() if len(sides) == 2)
 
     def rows(self) -> list[CheckNoise]:
-        return sorted(self._rows.values(), key=lambda r: (r.check, r.category != ALL, r.category))
+        """Every row evaluated so far (the report lists them)."""
+        return sorted(self._evaluated.values(),
+                      key=lambda r: (r.check, r.status, r.behaviour, r.category != ALL, r.category, r.min_size))
 
-    def row(self, check: str, category: str) -> CheckNoise | None:
-        """The row that judges ``check`` in ``category``: its own, or the overall one when it has too few trials."""
-        own = self._rows.get((check, category))
-        if own is not None and own.trials >= self.min_trials:
-            return own
-        return self._rows.get((check, ALL))
+    def row(self, key: Behaviour, category: str, min_size: float) -> CheckNoise | None:
+        """The row that judges ``key`` at ``min_size`` in ``category``: its own, or all requests' when too few."""
+        requests = self._by_check.get(key[0], [])
+        own = [r for r in requests if r.category == category]
+        scope, chosen = (category, own) if len(own) >= MIN_CATEGORY_TRIALS else (ALL, requests)
+        if not chosen:
+            return None
+        cache_key = (key, scope, round(min_size, 6))
+        if cache_key not in self._evaluated:
+            self._evaluated[cache_key] = self._evaluate(key, scope, chosen, min_size)
+        return self._evaluated[cache_key]
 
-    def is_signal(self, check: str, category: str) -> tuple[bool, str]:
-        """Whether differences on ``check`` in ``category`` count, and why."""
-        row = self.row(check, category)
+    def _evaluate(self, key: Behaviour, scope: str, requests: Sequence[_Request], min_size: float) -> CheckNoise:
+        replica = [_share(r.replica, key, min_size) for r in requests]
+        candidate = [_share(r.candidate, key, min_size) for r in requests]
+        n = len(requests)
+        noise_rate, candidate_rate = sum(replica) / n, sum(candidate) / n
+        excess = candidate_rate - noise_rate
+        above = sum(c > r for c, r in zip(candidate, replica, strict=True))
+        below = sum(c < r for c, r in zip(candidate, replica, strict=True))
+        p_value = stats.sign_test_greater(above, below)
+        margin = max(ABSOLUTE_MARGIN, RELATIVE_MARGIN * noise_rate)
+        signal = noise_rate == 0 or (excess > margin and p_value <= MARGIN_P) or (excess > 0 and p_value <= ALPHA)
+        return CheckNoise(check=key[0], status=key[1], behaviour=key[2], category=scope, min_size=min_size,
+                          trials=n, noise_rate=noise_rate, candidate_rate=candidate_rate, excess=excess,
+                          ci95=stats.paired_shares(replica, candidate), p_value=p_value, signal=signal)
+
+    def assess(self, item: Compared, finding: Finding, *, side: Side = "candidate") -> Assessment:
+        """Does ``finding`` (of the candidate, or of the replica) count on this trial?"""
+        if finding.status == "same" or finding.check in EXEMPT_CHECKS:
+            return Assessment(counts=True, reason="")
+        if not self.known:
+            return Assessment(counts=True, reason="noise floor unknown (no replica)")
+        key, min_size = behaviour_of(finding), SIZE_RATIO * size_of(finding)
+        own = self._requests.get(item.trial.id, {}).get(finding.check)
+        if own is not None and own.replica:
+            mine, other = (own.candidate, own.replica) if side == "candidate" else (own.replica, own.candidate)
+            mine_share, other_share = _share(mine, key, min_size), _share(other, key, min_size)
+            if mine_share < 0.5:
+                return Assessment(counts=False, reason=f"shown in only {mine_share:.0%} of this side's samples")
+            if other_share >= EXCUSE_SHARE * mine_share:
+                who = "the replica" if side == "candidate" else "the candidate"
+                return Assessment(counts=False, reason=f"{who} shows the same {_describe(key)} on this request "
+                                                       f"({other_share:.0%} of its samples, comparable size)")
+        row = self.row(key, item.trial.category, min_size)
         if row is None or row.trials == 0:
-            return True, "noise floor unknown (no replica)"
-        scope = "overall" if row.category == ALL else f"in {category}"
-        if row.noise_rate == 0:
-            return True, f"the primary never differs from itself on {check} {scope} ({row.trials} replica trials)"
-        if row.signal:
-            return True, (f"candidate differs on {row.candidate_rate:.0%} vs the primary's own {row.noise_rate:.0%} "
-                          f"{scope} (excess {row.excess:+.1%}, 95% CI {row.ci95[0]:+.1%}..{row.ci95[1]:+.1%})")
-        return False, (f"within the noise floor: the primary differs from itself on {row.noise_rate:.0%} "
-                       f"{scope}, the candidate on {row.candidate_rate:.0%}")
+            return Assessment(counts=True, reason="noise floor unknown for this check (no replica applied)")
+        return Assessment(counts=row.signal, reason=_row_reason(row, item.trial.category))
 
 
-def differs(findings: Sequence[Finding]) -> dict[str, bool]:
-    """Per check: did anything differ (any finding of that check not ``same``)?"""
-    out: dict[str, bool] = {}
-    for finding in findings:
-        out[finding.check] = out.get(finding.check, False) or finding.status != "same"
-    return out
+def _describe(key: Behaviour) -> str:
+    check, status, label = key
+    return f"{check} {status}" + (f" ({label})" if label else "")
 
 
-def measure_noise(compared: Sequence[Compared], *, min_trials: int = MIN_TRIALS) -> NoiseFloor:
+def _row_reason(row: CheckNoise, category: str) -> str:
+    scope = "overall" if row.category == ALL else f"in {category}"
+    what = _describe((row.check, row.status, row.behaviour))
+    if row.noise_rate == 0:
+        return f"the primary never shows {what} at this size {scope} ({row.trials} requests with a replica)"
+    figures = (f"candidate {row.candidate_rate:.0%} vs the primary's own {row.noise_rate:.0%} {scope} "
+               f"(excess {row.excess:+.1%}, one-sided p={row.p_value:.2g})")
+    if row.signal:
+        return f"{what}: {figures}"
+    return f"within the noise floor for {what}: {figures}"
+
+
+def measure_noise(compared: Sequence[Compared]) -> NoiseFloor:
     """The noise floor of a comparison, from the trials that have a replica."""
-    pairs: dict[tuple[str, str], tuple[list[bool], list[bool]]] = defaultdict(lambda: ([], []))
-    with_replica = [c for c in compared if c.trial.replica is not None]
-    for item in with_replica:
-        noise, candidate = differs(item.noise), differs(item.findings)
-        for check in noise.keys() & candidate.keys():
-            for category in (item.trial.category, ALL):
-                replica_side, candidate_side = pairs[(check, category)]
-                replica_side.append(noise[check])
-                candidate_side.append(candidate[check])
-    rows = [_row(check, category, replica_side, candidate_side)
-            for (check, category), (replica_side, candidate_side) in pairs.items()]
-    return NoiseFloor(rows, known=bool(with_replica), min_trials=min_trials)
-
-
-def _row(check: str, category: str, replica_side: list[bool], candidate_side: list[bool]) -> CheckNoise:
-    paired = paired_binary(replica_side, candidate_side)
-    margin = max(ABSOLUTE_MARGIN, RELATIVE_MARGIN * paired.baseline_rate)
-    return CheckNoise(check=check, category=category, trials=paired.n, noise_rate=paired.baseline_rate,
-                      candidate_rate=paired.candidate_rate, excess=paired.delta, ci95=paired.ci95,
-                      signal=paired.delta > margin or paired.ci95[0] > 0)
+    requests: dict[str, dict[str, _Request]] = {}
+    for item in compared:
+        if item.trial.replica is None:
+            continue
+        checks = {f.check for sample in (*item.candidate_samples, *item.replica_samples) for f in sample}
+        per_check = {}
+        for check in checks:
+            candidate = _samples(item.candidate_samples, check)
+            replica = _samples(item.replica_samples, check)
+            if candidate and replica:
+                per_check[check] = _Request(category=item.trial.category, candidate=candidate, replica=replica)
+        requests[item.trial.id] = per_check
+    return NoiseFloor(requests, known=bool(requests))

@@ -1,6 +1,6 @@
 """Pairs files: outputs recorded elsewhere, read into trials (``compare --pairs``).
 
-What it is: the reader of DESIGN.md section 4's pairs JSONL, for teams whose logs live
+What it is: the reader of the pairs JSONL (docs/formats.md), for teams whose logs live
 outside modelswap. Each line holds one request and the baseline's, the candidate's and
 optionally the replica's outcome. A bad line is a ``TrafficError`` naming the file, line
 and field; it is skipped and counted like a bad traffic line. What it is not: the store
@@ -10,9 +10,12 @@ Line shape::
 
     {"id", "category"?, "request": {...traffic fields...}, "expect"?: {...},
      "baseline": {"output", "finish_reason"?, "latency_ms"?, "usage"?: {...}, "cost_usd"?, "error"?},
-     "candidate": {...same...}, "replica"?: {...same...}}
+     "candidate": {...same...}, "replica"?: {...same...},
+     "more_candidates"?: [{...same...}, ...], "more_replicas"?: [{...same...}, ...]}
 
-``category`` and ``expect`` at the top level win over the request's own.
+``category`` and ``expect`` at the top level win over the request's own. ``more_candidates``
+and ``more_replicas`` hold further samples of each side (the request stays the unit: they
+sharpen the noise floor, they are not extra trials); ``more_replicas`` needs a ``replica``.
 """
 
 from __future__ import annotations
@@ -63,8 +66,21 @@ def parse_pair(raw: bytes | str, *, path: str = "<pairs>", line: int = 1) -> Tri
     request = parse_request(request_data, path=path, line=line, prefix="request.")
     sides = {side: _outcome(data.get(side), side, path=path, line=line) for side in _SIDES
              if side in data or side != "replica"}
+    more = {side: _more(data, side, path=path, line=line) for side in ("more_candidates", "more_replicas")}
+    if more["more_replicas"] and "replica" not in sides:
+        raise TrafficError("needs a 'replica' first", path=path, line=line, field="more_replicas")
     return Trial(id=request.id, request=request, baseline=sides["baseline"],
-                 candidate=sides["candidate"], replica=sides.get("replica"))
+                 candidate=sides["candidate"], replica=sides.get("replica"),
+                 more_candidates=more["more_candidates"], more_replicas=more["more_replicas"])
+
+
+def _more(data: dict[str, Any], side: str, *, path: str, line: int) -> tuple[Outcome, ...]:
+    samples = data.get(side)
+    if samples is None:
+        return ()
+    if not isinstance(samples, list):
+        raise TrafficError("must be a list of outcomes", path=path, line=line, field=side)
+    return tuple(_outcome(item, f"{side}[{i}]", path=path, line=line) for i, item in enumerate(samples))
 
 
 def _outcome(data: Any, side: str, *, path: str, line: int) -> Outcome:

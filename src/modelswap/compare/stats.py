@@ -53,7 +53,8 @@ __all__ = [
     "Bootstrap", "FloatArray", "Judgement", "MannWhitney", "PairedBinary", "PairedMeans", "RequestMeans",
     "Statistic", "TwoProportions", "cost_per_task_ratio", "holm", "judge", "mann_whitney", "mcnemar",
     "mean_difference", "mean_ratio", "p95_latency_ratio", "paired_binary", "paired_bootstrap", "paired_means",
-    "paired_rates", "per_request_means", "quantile", "quantile_ratio", "two_proportions", "wilson",
+    "paired_rates", "paired_shares", "per_request_means", "quantile", "quantile_ratio", "sign_test_greater",
+    "two_proportions", "wilson",
 ]
 
 Judgement = Literal["pass", "fail", "inconclusive"]
@@ -117,6 +118,33 @@ def mcnemar(b: int, c: int, *, mid_p: bool = False) -> float:
     if mid_p:
         tail -= 0.5 * float(_scipy.binom.pmf(k, n, 0.5))
     return min(1.0, 2 * tail)
+
+
+def sign_test_greater(above: int, below: int) -> float:
+    """One-sided exact sign test: P(X >= above) for X ~ Binomial(above + below, 1/2); 1.0 with no pair apart.
+
+    On paired 0/1 outcomes (``above``: requests where only the candidate shows something,
+    ``below``: only the baseline) it is the one-sided exact McNemar test; on paired shares it
+    counts the requests where each side is higher.
+    """
+    if above < 0 or below < 0:
+        raise ValueError(f"sign_test_greater: above={above}, below={below}: counts cannot be negative")
+    if above + below == 0:
+        return 1.0
+    return float(_scipy.binom.sf(above - 1, above + below, 0.5))
+
+
+def paired_shares(baseline: Sequence[float], candidate: Sequence[float]) -> Interval:
+    """A 95% interval of the mean paired difference of shares (candidate - baseline), one share per request.
+
+    When every share is 0 or 1 it is Newcombe's paired interval (``paired_binary``); otherwise the
+    t interval of the per-request differences.
+    """
+    if len(baseline) != len(candidate):
+        raise ValueError(f"paired_shares: {len(baseline)} baseline and {len(candidate)} candidate shares")
+    if all(v in (0.0, 1.0) for v in (*baseline, *candidate)):
+        return paired_binary([v == 1.0 for v in baseline], [v == 1.0 for v in candidate]).ci95
+    return _t_interval(np.asarray(candidate, dtype=float) - np.asarray(baseline, dtype=float))
 
 
 def paired_binary(baseline: Sequence[bool], candidate: Sequence[bool]) -> PairedBinary:

@@ -141,19 +141,27 @@ def _counts(verdicts: Any) -> dict[str, int]:
 
 
 def _verdict_rate(triaged: Sequence[Triaged], verdict: str) -> Metric:
+    """A verdict's rate; with a replica, judged as the excess over the replica's own rate of that verdict.
+
+    The replica is triaged by the same rule as the candidate (``triage``), so its rate is what the
+    primary scores against itself: an A/A comparison has an excess near zero whatever the
+    primary's noise. Paired (Newcombe) when every trial has a replica, else the two rates as
+    independent samples; without a replica the estimate is the candidate's rate (Wilson).
+    """
     n = len(triaged)
     k = sum(t.verdict == verdict for t in triaged)
-    with_replica = [t for t in triaged if t.replica_verdict is not None]
-    noise = (sum(t.replica_verdict == verdict for t in with_replica) / len(with_replica)) if with_replica else None
     rate = k / n if n else 0.0
-    p_value = None
-    if with_replica:
-        paired = stats.paired_binary([t.replica_verdict == verdict for t in with_replica],
-                                     [t.verdict == verdict for t in with_replica])
-        p_value = paired.p_value
+    with_replica = [t for t in triaged if t.replica_verdict is not None]
+    if not with_replica:
+        return Metric(name=f"{verdict}_rate", kind="verdict_rate", n=n, baseline=None, candidate=rate, delta=None,
+                      estimate=rate, ci95=stats.wilson(k, n))
+    replica_k = sum(t.replica_verdict == verdict for t in with_replica)
+    noise = replica_k / len(with_replica)
+    paired = stats.paired_binary([t.replica_verdict == verdict for t in with_replica],
+                                 [t.verdict == verdict for t in with_replica])
+    ci95 = paired.ci95 if len(with_replica) == n else stats.two_proportions(replica_k, len(with_replica), k, n).ci95
     return Metric(name=f"{verdict}_rate", kind="verdict_rate", n=n, baseline=noise, candidate=rate,
-                  delta=None if noise is None else rate - noise, estimate=rate, ci95=stats.wilson(k, n),
-                  noise=noise, p_value=p_value)
+                  delta=rate - noise, estimate=rate - noise, ci95=ci95, noise=noise, p_value=paired.p_value)
 
 
 def _check_metrics(triaged: Sequence[Triaged], *, seed: int) -> dict[str, Metric]:

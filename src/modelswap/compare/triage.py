@@ -5,13 +5,16 @@ What it is: ``triage``, turning each compared trial into ``regression``, ``impro
 
 The rule, in order:
 
-1. A candidate finding is set aside as noise when the replica shows the same status on the
-   same check for this very trial, or when the noise floor judges the check's differences in
-   this category to be noise (``NoiseFloor.is_signal``).
+1. A candidate finding is set aside as noise when the noise floor says the primary shows the
+   same behaviour on its own: on this request (the replica shows it, comparably large) or as
+   often across the category's requests (``NoiseFloor.assess``; the rule and its reasoning are
+   in ``modelswap.compare.noise``). A ``judge`` finding has no replica counterpart and is kept.
 2. A moved refusal boundary (check ``refusal``, either way) makes the trial ``novel``: it needs
    a human whichever way it moved, and the refusal explains the trial's other differences.
 3. A new language (check ``language``) or any ``changed`` finding (no direction can be told)
-   whose behaviour the baseline never showed anywhere in the traffic is *novel*.
+   whose behaviour the baseline never showed anywhere in the traffic is *novel*; so is any
+   ``changed`` exact short answer (``answer.exact``: "365" where the primary said "366", with
+   no gold to say which is right), which a human must decide.
 4. A remaining ``regression`` of severity ``minor`` or worse makes the trial ``regression``: a
    broken contract is a regression even when the way it breaks is new (fenced JSON from a
    primary that never fenced); otherwise a novel finding makes it ``novel``.
@@ -21,10 +24,13 @@ Similarity checks (``similarity.semantic``) are symmetric: they see that the mea
 which way. A mild move (severity ``minor``) decides a trial only when no other check found
 anything: an answer that fixes a truncation or answers in the expected language also moves away
 from the baseline's meaning, and that move is explained by the finding that names it. A large
-move (``major``: off topic) stands on its own, whatever else improved.
+move (``major``: off topic) stands on its own, whatever else improved. A pairwise judge's win
+(``judge``, either way) replaces the similarity checks: they see that the meaning moved, the
+judge says which answer is better.
 
-The replica is triaged by the same rule without step 1: its verdicts are the noise floor of
-the verdict rates.
+The replica is triaged by the same rule, step 1 with the sides swapped (its findings count in
+the behaviours that count for the candidate, where the candidate does not show them too): its
+verdicts are the noise floor of the verdict rates, measured like the candidate's.
 """
 
 from __future__ import annotations
@@ -35,13 +41,15 @@ from typing import Literal
 
 from modelswap.compare.engine import Compared
 from modelswap.compare.model import Finding
-from modelswap.compare.noise import NoiseFloor
+from modelswap.compare.noise import NoiseFloor, Side
 
 Verdict = Literal["regression", "improvement", "neutral", "novel"]
 VERDICTS: tuple[Verdict, ...] = ("regression", "novel", "improvement", "neutral")
 REFUSAL_CHECK = "refusal"
 SOFT_CHECKS = frozenset({"similarity.semantic", "similarity.lexical"})
+JUDGE_CHECK = "judge"
 NOVEL_CHECKS = frozenset({"language"})
+ALWAYS_NOVEL_WHEN_CHANGED = frozenset({"answer.exact"})
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -67,43 +75,41 @@ def triage(compared: Sequence[Compared], noise: NoiseFloor) -> list[Triaged]:
     known = baseline_behaviours(compared)
     out = []
     for item in compared:
-        kept, set_aside = _without_noise(item, noise)
+        kept, set_aside = _without_noise(item, noise, "candidate")
         verdict, decisive = decide(kept, known)
-        replica = decide(list(item.noise), known)[0] if item.trial.replica is not None else None
+        replica = None
+        if item.trial.replica is not None:
+            replica = decide(_without_noise(item, noise, "replica")[0], known)[0]
         out.append(Triaged(compared=item, verdict=verdict, decisive=tuple(decisive), within_noise=tuple(set_aside),
                            replica_verdict=replica))
     return out
 
 
-def _without_noise(item: Compared, noise: NoiseFloor) -> tuple[list[Finding], list[tuple[str, str]]]:
-    replica_status = {f.check: f.status for f in item.noise}
+def _without_noise(item: Compared, noise: NoiseFloor, side: Side) -> tuple[list[Finding], list[tuple[str, str]]]:
     kept: list[Finding] = []
     set_aside: list[tuple[str, str]] = []
-    for finding in item.findings:
-        if finding.status == "same":
-            kept.append(finding)
-            continue
-        if replica_status.get(finding.check) == finding.status:
-            set_aside.append((finding.check, f"the replica shows the same {finding.status} on this trial"))
-            continue
-        signal, reason = noise.is_signal(finding.check, item.trial.category)
-        if signal:
+    for finding in item.findings if side == "candidate" else item.noise:
+        assessment = noise.assess(item, finding, side=side)
+        if assessment.counts:
             kept.append(finding)
         else:
-            set_aside.append((finding.check, reason))
+            set_aside.append((finding.check, assessment.reason))
     return kept, set_aside
 
 
 def decide(findings: Sequence[Finding], known_behaviours: frozenset[str]) -> tuple[Verdict, list[Finding]]:
     """Steps 2-5 of the rule on findings already cleared of noise."""
-    if any(f.check not in SOFT_CHECKS and (f.status == "improvement" or (f.status != "same" and f.severity != "info"))
-           for f in findings):
+    if any(f.check == JUDGE_CHECK and f.status != "same" for f in findings):
+        findings = [f for f in findings if f.check not in SOFT_CHECKS]
+    elif any(f.check not in SOFT_CHECKS and (f.status == "improvement" or (f.status != "same" and f.severity != "info"))
+             for f in findings):
         findings = [f for f in findings if f.check not in SOFT_CHECKS or f.severity in ("major", "critical")]
     moved = [f for f in findings if f.check == REFUSAL_CHECK and f.status != "same"]
     if moved:
         return "novel", moved
-    novel = [f for f in findings if f.behaviour and f.behaviour not in known_behaviours
-             and (f.status == "changed" or (f.status == "regression" and f.check in NOVEL_CHECKS))]
+    novel = [f for f in findings if (f.status == "changed" and f.check in ALWAYS_NOVEL_WHEN_CHANGED)
+             or (f.behaviour and f.behaviour not in known_behaviours
+                 and (f.status == "changed" or (f.status == "regression" and f.check in NOVEL_CHECKS)))]
     regressions = [f for f in findings if f.status == "regression" and f.severity != "info" and f not in novel]
     if regressions:
         return "regression", regressions

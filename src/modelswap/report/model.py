@@ -51,8 +51,10 @@ class Report:
             "summary": self.summary.to_json(),
             "gate": self.gate.to_json(),
             "noise_floor": [
-                {"check": r.check, "category": r.category, "trials": r.trials, "noise_rate": r.noise_rate,
-                 "candidate_rate": r.candidate_rate, "excess": r.excess, "ci95": list(r.ci95), "signal": r.signal}
+                {"check": r.check, "status": r.status, "behaviour": r.behaviour or None, "category": r.category,
+                 "min_size": r.min_size, "trials": r.trials, "noise_rate": r.noise_rate,
+                 "candidate_rate": r.candidate_rate, "excess": r.excess, "ci95": list(r.ci95),
+                 "p_value": r.p_value, "signal": r.signal}
                 for r in self.noise.rows()],
             "source": self.source,
         }

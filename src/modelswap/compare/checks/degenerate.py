@@ -34,7 +34,9 @@ or one Japanese or Chinese character, which are written without spaces):
   80% of anything.
 - length: runaway when the answer has at least 4 times the characters of the other side's and at
   least 400 more; an empty side is never the reference.
-- cutoff: the last paragraph is prose, its last sentence (or the clause after its last colon)
+- cutoff: not on a side stopped by its token limit (finish reason ``length``: that is the
+  ``truncated`` check's, and a replica cut by its limit must not excuse a candidate that stops
+  mid-sentence on its own); the last paragraph is prose, its last sentence (or the clause after its last colon)
   has at least 6 words (a Japanese or Chinese character counts half; 9 when the whole answer
   is that one sentence: "The sentiment of this review is positive" is a style, not a cut) and
   it ends without ``. ! ? 。 ！ ？ …`` (after closing quotes, brackets and markdown emphasis), an
@@ -63,6 +65,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from modelswap.compare.checks.base import Comparator
+from modelswap.compare.checks.truncation import is_truncated
 from modelswap.compare.model import Finding, Outcome, Severity, Status
 from modelswap.types import ChatRequest
 
@@ -366,8 +369,10 @@ class DegenerateComparator(Comparator):
         base, text = baseline.text, other.text
         base_loop, loop = repetition(base), repetition(text)
         looping = (base_loop is not None and base_loop.at_end, loop is not None and loop.at_end)
-        readings = [_empty(base, text), _repetition(base_loop, loop), _echo(base, text, _last_user_text(request)),
-                    _length(base, text, looping), _cutoff(base, text, looping)]
+        # a side stopped by its token limit is cut off by that limit: the ``truncated`` check judges it
+        limited = (looping[0] or is_truncated(baseline), looping[1] or is_truncated(other))
+        readings = [_empty(base, text), _repetition(base_loop, loop), _echo(base, text, _prompts(request)),
+                    _length(base, text, looping), _cutoff(base, text, limited)]
         return [self._finding(reading) for reading in readings]
 
     def _finding(self, reading: _Reading) -> Finding:
@@ -412,11 +417,12 @@ def _repetition(base_loop: Loop | None, loop: Loop | None) -> _Reading:
                              "candidate_repeats": loop.repeats if loop else 0})
 
 
-def _echo(base: str, text: str, prompt: str) -> _Reading:
+def _echo(base: str, text: str, prompts: Sequence[str]) -> _Reading:
     def seen(share: float) -> str | None:
         return f"the prompt echoed back ({share:.0%} of the answer)" if share >= MIN_ECHO_SHARE else None
 
-    base_share, share = echo_share(base, prompt), echo_share(text, prompt)
+    base_share = max((echo_share(base, prompt) for prompt in prompts), default=0.0)
+    share = max((echo_share(text, prompt) for prompt in prompts), default=0.0)
     return _Reading(check="degenerate.echo", noun="an echoed prompt", base_seen=seen(base_share),
                     other_seen=seen(share), size=share,
                     details={"baseline_share": base_share, "candidate_share": share})
@@ -453,9 +459,15 @@ def _ending(text: str, limit: int = 40) -> str:
     return flat if len(flat) <= limit else "…" + flat[1 - limit:]
 
 
-def _last_user_text(request: ChatRequest) -> str:
+def _prompts(request: ChatRequest) -> list[str]:
+    """What an echo copies: the last user message, and the system (or developer) instructions."""
     users = [message for message in request.messages if message.get("role") == "user"]
-    content = users[-1].get("content") if users else None
+    chosen = [m for m in request.messages if m.get("role") in ("system", "developer")] + users[-1:]
+    return [text for text in map(_text, chosen) if text]
+
+
+def _text(message: dict[str, Any]) -> str:
+    content = message.get("content")
     if isinstance(content, list):
         return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return content if isinstance(content, str) else ""

@@ -20,10 +20,16 @@ whose best language has probability under ``MIN_CONFIDENCE`` is *unknown*: no fi
 rather than a false one ("OK", "42", a code block, ``{"label": "spam"}``).
 
 Check ``language`` (values: the baseline's and the other's language codes, None when
-unknown). The expected language is ``expect.language`` (``ja``, ``ja-JP``, ``jpn``) or
-else the baseline's. The other contradicts it when its probability of the expected
-language is under ``MISMATCH_BELOW`` (so a short Spanish answer read as Catalan, where
-Spanish still has 0.31, is not flagged). Behaviours: ``language:<code>`` for each side.
+unknown). The expected language is ``expect.language`` (``ja``, ``ja-JP``, ``jpn``), else the
+baseline's, else (a baseline too short to identify) the language of the question when the
+baseline does not contradict it. The other contradicts it when its probability of the expected
+language is under ``MISMATCH_BELOW`` (so a short Spanish answer read as Catalan, where Spanish
+still has 0.31, is not flagged). A side too short or unsure to identify ("Yes, it is." to a
+German question) contradicts it when its probability of the expected language is under
+``SHORT_MISMATCH_BELOW`` (0.05) and another language reaches ``SHORT_BEST_MIN`` (0.4): measured
+on one-liners, names ("Leonardo da Vinci", "Paris.", "Mount Everest") stay under 0.3 for every
+language and are never flagged, while "Yes, it is." (en 0.71), "It is Tokyo." (en 0.51) and
+"Es ist Berlin." (de 0.76) are. Behaviours: ``language:<code>`` for each side.
 Other contradicts, baseline did not → ``regression`` major; baseline contradicted ``expect`` and
 the other does not → ``improvement``; both contradict → ``same`` if in the same language,
 else ``changed`` minor.
@@ -71,6 +77,9 @@ MISMATCH_BELOW = 0.1
 MIXED_BELOW = 0.85
 MIXED_MAJOR_BELOW = 0.7
 MIXED_MARGIN = 0.1
+SHORT_MIN_WEIGHT = 5
+SHORT_MISMATCH_BELOW = 0.05
+SHORT_BEST_MIN = 0.4
 
 _FENCE = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
 _NOISE = re.compile(r"`[^`\n]*`|https?://\S+|www\.\S+|[\w.+-]+@[\w-]+\.[\w.-]+|\]\([^)]*\)|<[^>\n]{1,80}>")
@@ -90,8 +99,17 @@ class Reading:
     probabilities: dict[str, float] = field(default_factory=dict)
 
     def contradicts(self, expected: str) -> bool:
-        """Known, and confidently not ``expected``."""
-        return self.language is not None and self.probabilities.get(expected, 0.0) < MISMATCH_BELOW
+        """Known, and confidently not ``expected``; or short or unsure, yet plainly in another language."""
+        if self.language is not None:
+            return self.probabilities.get(expected, 0.0) < MISMATCH_BELOW
+        return self.weight >= SHORT_MIN_WEIGHT and self.short_language(expected) is not None
+
+    def short_language(self, expected: str) -> str | None:
+        """For a text too short or unsure to identify: the language it is plainly in instead of ``expected``."""
+        if not self.probabilities or self.probabilities.get(expected, 0.0) >= SHORT_MISMATCH_BELOW:
+            return None
+        best = max(self.probabilities, key=self.probabilities.__getitem__)
+        return best if best not in (expected, "zxx") and self.probabilities[best] >= SHORT_BEST_MIN else None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -172,7 +190,7 @@ def segments(text: str) -> list[str]:
 
 def _read(text: str) -> Reading:
     size = weight(text)
-    if size < MIN_WEIGHT:
+    if size < SHORT_MIN_WEIGHT:
         return Reading(language=None, weight=size)
     probabilities: dict[str, float] = {}
     for language, probability in _identifier().rank(text):
@@ -180,7 +198,7 @@ def _read(text: str) -> Reading:
         probabilities[folded] = probabilities.get(folded, 0.0) + float(probability)
     best = max(probabilities, key=probabilities.__getitem__)
     confidence = probabilities[best]
-    known = best != "zxx" and confidence >= MIN_CONFIDENCE
+    known = size >= MIN_WEIGHT and best != "zxx" and confidence >= MIN_CONFIDENCE
     return Reading(language=best if known else None, confidence=round(confidence, 3), weight=size,
                    probabilities=probabilities)
 
@@ -229,6 +247,31 @@ def _mixed_behaviour(found: Mix) -> str | None:
     return "language.mixed:" + "+".join([found.dominant, *found.others])
 
 
+def _asked(request: ChatRequest) -> str:
+    """The text of the last user message (text parts of a multi-part message joined)."""
+    for message in reversed(request.messages):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, list):
+                return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+            return content if isinstance(content, str) else ""
+    return ""
+
+
+def _expected(request: ChatRequest, base: Reading) -> tuple[str | None, str]:
+    """The language the answer should be in, and where that comes from: ``expect``, the baseline's
+    confident language, or else the language of the question when the baseline does not contradict it."""
+    declared = request.expect.get("language")
+    if isinstance(declared, str) and declared.strip():
+        return normalise_code(declared), "expect"
+    if base.language is not None:
+        return base.language, "baseline"
+    asked = identify(_asked(request)).language
+    if asked is not None and not base.contradicts(asked):
+        return asked, "request"
+    return None, ""
+
+
 class LanguageComparator(Comparator):
     """Checks ``language`` and ``language.mixed`` (see the module docstring)."""
 
@@ -249,17 +292,20 @@ class LanguageComparator(Comparator):
         return findings
 
     def _language(self, request: ChatRequest, base: Reading, mine: Reading) -> Finding | None:
-        declared = request.expect.get("language")
-        expected = normalise_code(declared) if isinstance(declared, str) and declared.strip() else base.language
-        if expected is None or mine.language is None or expected not in LANGUAGES:
+        expected, source = _expected(request, base)
+        if expected is None or expected not in LANGUAGES:
             return None
-        source = "expect" if isinstance(declared, str) and declared.strip() else "baseline"
+        if mine.language is None and not mine.contradicts(expected):
+            return None
+        shown = mine.language or mine.short_language(expected)
         details = {"expected": expected, "source": source, "confidence": mine.confidence}
+        if mine.language is None:
+            details["short"] = True
 
         def finding(status: Status, reason: str, severity: Severity = "info") -> Finding:
             return Finding(check="language", version=self.version, status=status, severity=severity,
-                           baseline=base.language, candidate=mine.language, reason=reason,
-                           behaviour=f"language:{mine.language}",
+                           baseline=base.language, candidate=shown, reason=reason,
+                           behaviour=f"language:{shown}",
                            baseline_behaviour=f"language:{base.language}" if base.language else None, details=details)
 
         base_wrong = source == "expect" and base.contradicts(expected)
@@ -268,11 +314,12 @@ class LanguageComparator(Comparator):
                 return finding("improvement", f"answers in {expected} as expected; the baseline did not")
             return finding("same", f"answers in {expected}")
         if base_wrong:
-            if base.language == mine.language:
-                return finding("same", f"both answer in {mine.language}, not the expected {expected}")
-            return finding("changed", f"answers in {mine.language}, the baseline in {base.language}; "
+            if base.language == shown:
+                return finding("same", f"both answer in {shown}, not the expected {expected}")
+            return finding("changed", f"answers in {shown}, the baseline in {base.language}; "
                            f"expected {expected}", "minor")
-        return finding("regression", f"answers in {mine.language}, expected {expected} ({source})", "major")
+        short = " (a short answer, read by its probabilities)" if mine.language is None else ""
+        return finding("regression", f"answers in {shown}, expected {expected} ({source}){short}", "major")
 
     def _mixed(self, baseline: str, other: str, base: Reading, mine: Reading) -> Finding | None:
         base_mix = mix(baseline, base.language) if base.language else None

@@ -23,7 +23,9 @@ Count judgement (``list.count`` and ``lines.count``): the target is ``expect.bul
 ``expect.lines``, else the baseline's own count. Right → wrong is a regression and wrong →
 right an improvement (``major`` against an expectation, ``minor`` against the baseline's count);
 both wrong: further from the target is a ``minor`` regression, closer a ``minor`` improvement,
-as far on the other side (3 and 5 for 4) ``changed``.
+as far on the other side (3 and 5 for 4) ``changed``. The finding's ``size`` is how many items
+(or lines) the other side is from the baseline: a replica one item off does not excuse a
+candidate that dropped the list.
 """
 
 from __future__ import annotations
@@ -177,7 +179,7 @@ class ShapeComparator(Comparator):
         reason = (f"{other} {noun}, {target} expected (baseline {base})" if from_expect
                   else f"{other} {noun} where the baseline has {base}")
         return Finding(check=check, version=self.version, status=status, severity=severity, baseline=base,
-                       candidate=other, reason=reason,
+                       candidate=other, reason=reason, size=float(abs(other - base)),
                        details={"target": target, "source": "expect" if from_expect else "baseline"})
 
     def _allowed(self, base: LabelReading, other: LabelReading) -> Finding:

@@ -1,0 +1,123 @@
+"""The noise floor: behaviours matched by direction and size, per request and across requests."""
+
+from __future__ import annotations
+
+from compare_helpers import Scripted, fence_rule, trial
+from modelswap.compare.checks.shape import ShapeComparator
+from modelswap.compare.engine import run_comparators
+from modelswap.compare.model import Outcome, Trial
+from modelswap.compare.noise import measure_noise
+from modelswap.compare.triage import triage
+
+FENCED, BARE = '```json\n{"a": 1}\n```', '{"a": 1}'
+
+
+def _fenced_trials(n: int, *, candidate: range, replica: range) -> list[Trial]:
+    return [trial(f"t{i:04d}", BARE, FENCED if i in candidate else BARE, FENCED if i in replica else BARE)
+            for i in range(n)]
+
+
+def _triage(trials: list[Trial]):  # type: ignore[no-untyped-def]
+    compared = run_comparators(trials, [Scripted(fence_rule)])
+    noise = measure_noise(compared)
+    return noise, triage(compared, noise)
+
+
+def test_without_replica_every_difference_counts() -> None:
+    noise, triaged = _triage([trial(f"t{i}", BARE, FENCED if i < 3 else BARE) for i in range(10)])
+    assert noise.known is False
+    assert [t.verdict for t in triaged] == ["regression"] * 3 + ["neutral"] * 7
+    assert noise.assess(triaged[0].compared, triaged[0].compared.findings[0]).reason == (
+        "noise floor unknown (no replica)")
+
+
+def test_the_replica_showing_the_same_behaviour_on_the_request_sets_it_aside_both_ways() -> None:
+    _, triaged = _triage([trial("t0", BARE, FENCED, FENCED)] + [trial(f"t{i}", BARE, BARE, BARE)
+                                                                       for i in range(1, 12)])
+    assert triaged[0].verdict == "neutral"
+    assert triaged[0].within_noise == (("json.fenced", "the replica shows the same json.fenced regression "
+                                        "(format:fenced-json) on this request (100% of its samples, comparable size)"),)
+    assert triaged[0].replica_verdict == "neutral"  # the candidate shows it too: the replica is excused alike
+
+
+def test_a_behaviour_as_frequent_as_the_primarys_own_is_noise() -> None:
+    _, triaged = _triage(_fenced_trials(40, candidate=range(10, 20), replica=range(10)))
+    assert {t.verdict for t in triaged} == {"neutral"}
+    assert triaged[10].within_noise == (("json.fenced", "within the noise floor for json.fenced regression "
+                                         "(format:fenced-json): candidate 25% vs the primary's own 25% in c "
+                                         "(excess +0.0%, one-sided p=0.59)"),)
+
+
+def test_a_behaviour_the_primary_never_shows_counts_from_the_first_occurrence() -> None:
+    noise, triaged = _triage(_fenced_trials(20, candidate=range(1), replica=range(0)))
+    assert [t.verdict for t in triaged].count("regression") == 1
+    row = noise.row(("json.fenced", "regression", "format:fenced-json"), "c", 0.5)
+    assert row is not None and (row.trials, row.noise_rate, row.candidate_rate, row.signal) == (20, 0.0, 0.05, True)
+
+
+def test_the_margin_is_pinned_just_inside_and_just_outside() -> None:
+    # the primary fences on 10 of 100 requests: the margin is max(5 points, 50% of 10%) = 5 points
+    _, at_margin = _triage(_fenced_trials(100, candidate=range(10, 25), replica=range(10)))
+    assert [t.verdict for t in at_margin].count("regression") == 0  # excess exactly 5 points, p=0.21: noise
+    _, beyond = _triage(_fenced_trials(100, candidate=range(10, 26), replica=range(10)))
+    assert [t.verdict for t in beyond].count("regression") == 16  # 6 points beyond, p=0.16 <= 0.25: signal
+
+
+def test_beyond_the_margin_the_excess_must_still_lean_one_way() -> None:
+    noise, triaged = _triage(_fenced_trials(10, candidate=range(2), replica=range(9, 10)))
+    assert [t.verdict for t in triaged].count("regression") == 0
+    row = noise.row(("json.fenced", "regression", "format:fenced-json"), "c", 0.5)
+    assert row is not None and (round(row.excess, 3), row.p_value, row.signal) == (0.1, 0.5, False)
+
+
+def test_a_significant_excess_counts_below_the_margin() -> None:
+    noise, triaged = _triage(_fenced_trials(1000, candidate=range(100, 240), replica=range(100)))
+    row = noise.row(("json.fenced", "regression", "format:fenced-json"), "c", 0.5)
+    assert row is not None and round(row.excess, 3) == 0.04 and row.p_value < 0.01 and row.signal
+    assert [t.verdict for t in triaged].count("regression") == 140
+
+
+def _list_trial(trial_id: str, baseline: int, candidate: int, replica: int) -> Trial:
+    def items(n: int) -> str:
+        return "\n".join(f"- point {k}" for k in range(n)) if n else "One run-on sentence with every point in it."
+
+    base = trial(trial_id, items(baseline), items(candidate), items(replica))
+    return Trial(id=base.id, request=base.request, baseline=base.baseline, candidate=base.candidate,
+                 replica=base.replica)
+
+
+def test_a_small_wobble_of_the_replica_does_not_excuse_a_lost_list() -> None:
+    # the candidate wobbles by one on the even requests, the replica on the odd ones: the same rate
+    trials = [_list_trial(f"w{i}", 3, 3 if i % 2 else 4, 4 if i % 2 else 3) for i in range(10)]
+    trials.append(_list_trial("lost", 3, 0, 4))
+    compared = run_comparators(trials, [ShapeComparator()])
+    noise = measure_noise(compared)
+    triaged = {t.compared.trial.id: t for t in triage(compared, noise)}
+    assert triaged["lost"].verdict == "regression"
+    assert [f.size for f in triaged["lost"].compared.findings] == [3.0]
+    assert triaged["w2"].verdict == "neutral"  # 4 where the replica has 3: a wobble the primary shows as often
+    assert triaged["w2"].within_noise[0][1].startswith("within the noise floor for list.count regression")
+
+
+def test_every_sample_counts_and_the_request_stays_the_unit() -> None:
+    base = trial("s", BARE, FENCED, BARE)
+    sampled = Trial(id="s", request=base.request, baseline=base.baseline, candidate=base.candidate,
+                    replica=base.replica, more_candidates=(Outcome(output=BARE), Outcome(output=BARE)),
+                    more_replicas=(Outcome(output=BARE),))
+    compared = run_comparators([sampled], [Scripted(fence_rule)])
+    noise = measure_noise(compared)
+    [triaged] = triage(compared, noise)
+    assert triaged.verdict == "neutral"
+    assert triaged.within_noise == (("json.fenced", "shown in only 33% of this side's samples"),)
+    row = noise.row(("json.fenced", "regression", "format:fenced-json"), "c", 0.5)
+    assert row is not None and (row.trials, round(row.candidate_rate, 3), row.noise_rate) == (1, 0.333, 0.0)
+
+
+def test_a_category_without_replica_trials_borrows_the_overall_rows() -> None:
+    trials = [trial(f"a{i:02d}", BARE, FENCED if i < 10 else BARE, FENCED if 10 <= i < 20 else BARE, category="big")
+              for i in range(40)]
+    trials.append(trial("s0", BARE, FENCED, None, category="small"))
+    noise, triaged = _triage(trials)
+    row = noise.row(("json.fenced", "regression", "format:fenced-json"), "small", 0.5)
+    assert row is not None and row.category == "*" and row.signal is False
+    assert triaged[-1].verdict == "neutral"
