@@ -1,0 +1,72 @@
+"""compare --pairs on the noisy-primary corpus (tests/data/noisy_pairs.jsonl, 90 trials, every one with a
+replica, the primary sampled at temperature 0.7-1.0; see tests/data/README.md).
+
+Pins how far the judgement agrees with the labels, and every accepted disagreement as (expected, got),
+so a miss cannot flip direction unnoticed. The issue's target is regression recall >= 0.95 with false
+alarms <= 0.05; today's figures fall short on recall (see the misses below) and this test says so.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import orjson
+
+from modelswap.compare.checks import default_comparators
+from modelswap.compare.gate import load_policy
+from modelswap.compare.pairs import load_pairs
+from modelswap.compare.pipeline import compare_trials
+from modelswap.report.model import Report
+
+PAIRS = Path(__file__).parent / "data" / "noisy_pairs.jsonl"
+
+DISAGREEMENTS = {
+    # the candidate truncates where both primary samples finished, but in these small categories the
+    # primary's replica truncates as often on other requests: by rate, the noise floor calls it noise
+    "nz-018": ("regression", "neutral"), "nz-019": ("regression", "neutral"), "nz-021": ("regression", "neutral"),
+    # mid-sentence stops of 4-6 words (German "Als Faustregel gilt etwa", Japanese te-form): under the floor
+    "nz-023": ("regression", "neutral"), "nz-025": ("regression", "neutral"),
+    # the replica's card signature ("..., tes collègues") reads as a mid-sentence stop and excuses the candidate
+    "nz-024": ("regression", "neutral"), "nz-048": ("improvement", "neutral"),
+    # "Hi! Rides in Berlin cost €0.25 per minute." to a German customer: en 0.27 / ca 0.23, too unsure to flag
+    "nz-033": ("regression", "neutral"),
+    # the refusal detector reads the baseline's refusal as an answer, so both sides look moved alike
+    "nz-056": ("novel", "neutral"),
+}
+
+
+@cache
+def report() -> Report:
+    pairs = load_pairs(PAIRS)
+    assert pairs.errors == ()
+    return compare_trials(list(pairs.trials), baseline="baseline", candidate="candidate", replica="replica",
+                          policy=load_policy(), comparators=default_comparators(semantic=False))
+
+
+def labels() -> dict[str, dict[str, object]]:
+    return {d["id"]: d["label"] for d in map(orjson.loads, PAIRS.read_bytes().splitlines())}
+
+
+def test_every_disagreement_is_known_with_its_direction() -> None:
+    expected = labels()
+    found = {t.compared.trial.id: (str(expected[t.compared.trial.id]["verdict"]), t.verdict)
+             for t in report().triaged if expected[t.compared.trial.id]["verdict"] != t.verdict}
+    assert found == DISAGREEMENTS
+
+
+def test_recall_and_false_alarms() -> None:
+    expected = labels()
+    regressions = [t for t in report().triaged if expected[t.compared.trial.id]["verdict"] == "regression"]
+    neutrals = [t for t in report().triaged if expected[t.compared.trial.id]["verdict"] == "neutral"]
+    assert (len(regressions), sum(t.verdict == "regression" for t in regressions)) == (42, 35)  # recall 0.83
+    assert (len(neutrals), sum(t.verdict != "neutral" for t in neutrals)) == (34, 0)  # no false alarm
+
+
+def test_each_flagged_regression_names_a_labelled_check() -> None:
+    expected = labels()
+    for t in report().triaged:
+        label = expected[t.compared.trial.id]
+        if label["verdict"] == "regression" and t.verdict == "regression":
+            decisive = {f.check for f in t.decisive}
+            assert decisive & set(label["checks"]), (t.compared.trial.id, decisive, label["checks"])  # type: ignore[arg-type]
