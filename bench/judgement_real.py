@@ -63,9 +63,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.store.is_file():
         parser.error(f"--store {args.store}: no such file (record it with tests/test_judgement_real.py)")
-    commit = subprocess.run(["git", "log", "-1", "--format=%h %s"], capture_output=True, text=True,
-                            check=False).stdout.strip()
-    print(f"# judgement on real models: store {args.store}, run {RUN}, at {commit or 'unknown commit'}")
+    print(f"# judgement on real models: store {args.store}, run {RUN}, at {_commit()}")
     started = time.perf_counter()
     with open_store(f"sqlite:///{args.store}") as store:
         for candidate, expected in SCENARIOS.items():
@@ -75,6 +73,16 @@ def main() -> None:
                                     comparators=default_comparators(semantic=not args.no_semantic))
             show(report, expected=expected, per_trial=not args.quiet)
     print(f"\n({time.perf_counter() - started:.0f} s)")
+
+
+def _commit() -> str:
+    """The checked-out commit, and whether the source differs from it (the figures then match no commit)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True, check=False).stdout.strip()
+
+    dirty = git("status", "--porcelain", "--", "src")
+    return (git("log", "-1", "--format=%h %s")[:100] or "unknown commit") + (
+        " (plus uncommitted changes in src/)" if dirty else "")
 
 
 if __name__ == "__main__":
