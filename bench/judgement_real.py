@@ -8,7 +8,7 @@ characters of the candidate's answer. Nothing is recorded here; record first wit
 
     MODELSWAP_REAL_STORE=/tmp/real/judgement.db .venv/bin/pytest -q -p no:cacheprovider -m slow \\
         tests/test_judgement_real.py
-    .venv/bin/python bench/judgement_real.py --store /tmp/real/judgement.db [--no-semantic] [--quiet]
+    .venv/bin/python bench/judgement_real.py --store /tmp/real/judgement.db [--run judgement] [--no-semantic] [--quiet]
 """
 
 from __future__ import annotations
@@ -58,16 +58,17 @@ def show(report: Report, *, expected: str, per_trial: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, required=True, help="the SQLite file the slow test recorded into")
+    parser.add_argument("--run", default=RUN, help=f"the recorded run (default {RUN})")
     parser.add_argument("--no-semantic", action="store_true", help="leave semantic similarity out (faster)")
     parser.add_argument("--quiet", action="store_true", help="no line per trial")
     args = parser.parse_args()
     if not args.store.is_file():
         parser.error(f"--store {args.store}: no such file (record it with tests/test_judgement_real.py)")
-    print(f"# judgement on real models: store {args.store}, run {RUN}, at {_commit()}")
+    print(f"# judgement on real models: store {args.store}, run {args.run}, at {_commit()}")
     started = time.perf_counter()
     with open_store(f"sqlite:///{args.store}") as store:
         for candidate, expected in SCENARIOS.items():
-            stored = trials_from_store(store, run=RUN, baseline=BASELINE, candidate=candidate, replica="auto")
+            stored = trials_from_store(store, run=args.run, baseline=BASELINE, candidate=candidate, replica="auto")
             report = compare_trials(stored.trials, baseline=BASELINE, candidate=candidate, replica=stored.replica,
                                     policy=load_policy(),
                                     comparators=default_comparators(semantic=not args.no_semantic))
