@@ -51,8 +51,9 @@ DISAGREE_WITH_SEMANTIC = {
     "qe-010": "hard", "qe-011": "hard", "qf-008": "hard", "sm-018": "hard", "su-015": "hard",
     "qf-009": "meaning moved; the baseline was the wrong one", "sm-011": "meaning moved; the baseline was wrong",
     "su-014": "meaning moved; the baseline was wrong", "rb-010": "soft refusal (as above)",
-    "qj-002": "a faithful Japanese paraphrase below the similarity threshold",
-    "su-003": "a faithful paraphrase below the similarity threshold",
+    "bu-004": "an improvement in list count the primary's replica also shows in bullets: set aside (as above)",
+    "su-022": "an off-topic reply read as a mild move; 3 of 9 support answers move against the primary's 1: "
+              "not directional enough (one-sided p=0.31) for a category this small",
     "qj-009": "a Korean answer to a Japanese question: cross-language similarity is low, so off topic wins",
 }
 

@@ -121,3 +121,15 @@ def test_a_category_without_replica_trials_borrows_the_overall_rows() -> None:
     row = noise.row(("json.fenced", "regression", "format:fenced-json"), "small", 0.5)
     assert row is not None and row.category == "*" and row.signal is False
     assert triaged[-1].verdict == "neutral"
+
+
+def test_the_replica_is_judged_by_the_mirror_rule() -> None:
+    # only the replica fences (on t1): the mirror of "the primary never shows it" makes it count for the replica
+    _, triaged = _triage(_fenced_trials(20, candidate=range(0), replica=range(1, 2)))
+    assert [t.verdict for t in triaged] == ["neutral"] * 20
+    assert [t.replica_verdict for t in triaged].count("regression") == 1
+    assert triaged[1].replica_verdict == "regression"
+    # each fences once, on different requests: neither counts, on either side
+    _, balanced = _triage(_fenced_trials(20, candidate=range(0, 1), replica=range(1, 2)))
+    assert {t.verdict for t in balanced} == {t.replica_verdict for t in balanced} == {"neutral"}
+    assert (balanced[0].paired, balanced[1].paired) == (("regression", "neutral"), ("neutral", "regression"))

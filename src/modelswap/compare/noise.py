@@ -35,9 +35,12 @@ zero needs no test: a behaviour the primary never shows at that size is not its 
 keeps a single broken answer visible. Without any replica the noise floor is unknown and every
 difference counts.
 
-The replica is judged by the same two tests with the sides swapped (its findings count only in
-rows that count for the candidate, and only where the candidate does not show them too): its
-verdicts are the noise floor of the verdict rates, measured exactly like the candidate's.
+The replica is judged by the same two tests with the sides swapped (its findings count where it
+shows a behaviour beyond the candidate's rate, and only where the candidate does not show it on
+that request): its verdicts are the noise floor of the verdict rates, measured exactly like the
+candidate's, so an A/A comparison is symmetric. (Judging the replica in the candidate's rows
+instead excused every behaviour only the replica showed: whichever SmolLM2 sample played the
+replica scored 0-2% regressions and the one playing the candidate 10-21%.)
 """
 
 from __future__ import annotations
@@ -94,6 +97,7 @@ class CheckNoise:
     ci95: tuple[float, float]
     p_value: float
     signal: bool
+    side: Side = "candidate"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -140,7 +144,7 @@ class NoiseFloor:
             for check, request in checks.items():
                 self._by_check[check].append(request)
         self.family = max(1, self._count_family())
-        self._evaluated: dict[tuple[Behaviour, str, float], CheckNoise] = {}
+        self._evaluated: dict[tuple[Behaviour, str, float, Side], CheckNoise] = {}
 
     def _count_family(self) -> int:
         shown: dict[Behaviour, set[str]] = defaultdict(set)
@@ -154,24 +158,28 @@ class NoiseFloor:
 
     def rows(self) -> list[CheckNoise]:
         """Every row evaluated so far (the report lists them)."""
-        return sorted(self._evaluated.values(),
+        return sorted((r for r in self._evaluated.values() if r.side == "candidate"),
                       key=lambda r: (r.check, r.status, r.behaviour, r.category != ALL, r.category, r.min_size))
 
-    def row(self, key: Behaviour, category: str, min_size: float) -> CheckNoise | None:
-        """The row that judges ``key`` at ``min_size`` in ``category``: its own, or all requests' when too few."""
+    def row(self, key: Behaviour, category: str, min_size: float, *, side: Side = "candidate") -> CheckNoise | None:
+        """The row that judges ``key`` at ``min_size`` in ``category`` (all requests' when the category has no
+        replica for the check). ``side="replica"`` swaps the roles: the replica is judged against the candidate."""
         requests = self._by_check.get(key[0], [])
         own = [r for r in requests if r.category == category]
         scope, chosen = (category, own) if len(own) >= MIN_CATEGORY_TRIALS else (ALL, requests)
         if not chosen:
             return None
-        cache_key = (key, scope, round(min_size, 6))
+        cache_key = (key, scope, round(min_size, 6), side)
         if cache_key not in self._evaluated:
-            self._evaluated[cache_key] = self._evaluate(key, scope, chosen, min_size)
+            self._evaluated[cache_key] = self._evaluate(key, scope, chosen, min_size, side=side)
         return self._evaluated[cache_key]
 
-    def _evaluate(self, key: Behaviour, scope: str, requests: Sequence[_Request], min_size: float) -> CheckNoise:
+    def _evaluate(self, key: Behaviour, scope: str, requests: Sequence[_Request], min_size: float, *,
+                  side: Side) -> CheckNoise:
         replica = [_share(r.replica, key, min_size) for r in requests]
         candidate = [_share(r.candidate, key, min_size) for r in requests]
+        if side == "replica":
+            replica, candidate = candidate, replica
         n = len(requests)
         noise_rate, candidate_rate = sum(replica) / n, sum(candidate) / n
         excess = candidate_rate - noise_rate
@@ -182,10 +190,12 @@ class NoiseFloor:
         signal = noise_rate == 0 or (excess > margin and p_value <= MARGIN_P) or (excess > 0 and p_value <= ALPHA)
         return CheckNoise(check=key[0], status=key[1], behaviour=key[2], category=scope, min_size=min_size,
                           trials=n, noise_rate=noise_rate, candidate_rate=candidate_rate, excess=excess,
-                          ci95=stats.paired_shares(replica, candidate), p_value=p_value, signal=signal)
+                          ci95=stats.paired_shares(replica, candidate), p_value=p_value, signal=signal, side=side)
 
-    def assess(self, item: Compared, finding: Finding, *, side: Side = "candidate") -> Assessment:
-        """Does ``finding`` (of the candidate, or of the replica) count on this trial?"""
+    def assess(self, item: Compared, finding: Finding, *, side: Side = "candidate", rows: bool = True) -> Assessment:
+        """Does ``finding`` (of the candidate, or of the replica) count on this trial? ``rows=False`` applies the
+        test on the request only: symmetric between the sides, with no row chosen for either, which is what a
+        significance test of one side against the other may read without counting its evidence twice."""
         if finding.status == "same" or finding.check in EXEMPT_CHECKS:
             return Assessment(counts=True, reason="")
         if not self.known:
@@ -201,7 +211,9 @@ class NoiseFloor:
                 who = "the replica" if side == "candidate" else "the candidate"
                 return Assessment(counts=False, reason=f"{who} shows the same {_describe(key)} on this request "
                                                        f"({other_share:.0%} of its samples, comparable size)")
-        row = self.row(key, item.trial.category, min_size)
+        if not rows:
+            return Assessment(counts=True, reason="")
+        row = self.row(key, item.trial.category, min_size, side=side)
         if row is None or row.trials == 0:
             return Assessment(counts=True, reason="noise floor unknown for this check (no replica applied)")
         return Assessment(counts=row.signal, reason=_row_reason(row, item.trial.category))
@@ -215,7 +227,7 @@ def _describe(key: Behaviour) -> str:
 def _row_reason(row: CheckNoise, category: str) -> str:
     scope = "overall" if row.category == ALL else f"in {category}"
     what = _describe((row.check, row.status, row.behaviour))
-    if row.noise_rate == 0:
+    if row.noise_rate == 0 and row.signal:
         return f"the primary never shows {what} at this size {scope} ({row.trials} requests with a replica)"
     figures = (f"candidate {row.candidate_rate:.0%} vs the primary's own {row.noise_rate:.0%} {scope} "
                f"(excess {row.excess:+.1%}, one-sided p={row.p_value:.2g})")

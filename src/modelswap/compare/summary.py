@@ -242,8 +242,9 @@ def _categories(triaged: Sequence[Triaged]) -> dict[str, CategorySummary]:
         noise = p_value = None
         if with_replica:
             noise = sum(t.replica_verdict == "regression" for t in with_replica) / len(with_replica)
-            p_value = stats.paired_binary([t.replica_verdict == "regression" for t in with_replica],
-                                          [t.verdict == "regression" for t in with_replica]).p_value
+            pairs = [t.paired for t in with_replica if t.paired is not None]
+            p_value = stats.paired_binary([replica == "regression" for _, replica in pairs],
+                                          [candidate == "regression" for candidate, _ in pairs]).p_value
         rows.append(CategorySummary(name=name, trials=len(items), verdicts=_counts(t.verdict for t in items),
                                     regression_rate=k / len(items), ci95=stats.wilson(k, len(items)), noise=noise,
                                     p_value=p_value))

@@ -28,9 +28,12 @@ move (``major``: off topic) stands on its own, whatever else improved. A pairwis
 (``judge``, either way) replaces the similarity checks: they see that the meaning moved, the
 judge says which answer is better.
 
-The replica is triaged by the same rule, step 1 with the sides swapped (its findings count in
-the behaviours that count for the candidate, where the candidate does not show them too): its
-verdicts are the noise floor of the verdict rates, measured like the candidate's.
+The replica is triaged by the same rule, step 1 with the sides swapped (its findings count where
+it shows a behaviour beyond the candidate's rate and the candidate does not show it on that
+request): its verdicts are the noise floor of the verdict rates, measured like the candidate's.
+``paired`` holds both sides' verdicts by the request-level test alone (no rate rows): rows are
+chosen *because* one side exceeds the other, so a significance test between the sides reads
+these instead, and does not count the same evidence twice.
 """
 
 from __future__ import annotations
@@ -61,6 +64,7 @@ class Triaged:
     decisive: tuple[Finding, ...] = ()
     within_noise: tuple[tuple[str, str], ...] = ()
     replica_verdict: Verdict | None = None
+    paired: tuple[Verdict, Verdict] | None = None
 
 
 def baseline_behaviours(compared: Sequence[Compared]) -> frozenset[str]:
@@ -77,19 +81,22 @@ def triage(compared: Sequence[Compared], noise: NoiseFloor) -> list[Triaged]:
     for item in compared:
         kept, set_aside = _without_noise(item, noise, "candidate")
         verdict, decisive = decide(kept, known)
-        replica = None
+        replica = paired = None
         if item.trial.replica is not None:
             replica = decide(_without_noise(item, noise, "replica")[0], known)[0]
+            paired = (decide(_without_noise(item, noise, "candidate", rows=False)[0], known)[0],
+                      decide(_without_noise(item, noise, "replica", rows=False)[0], known)[0])
         out.append(Triaged(compared=item, verdict=verdict, decisive=tuple(decisive), within_noise=tuple(set_aside),
-                           replica_verdict=replica))
+                           replica_verdict=replica, paired=paired))
     return out
 
 
-def _without_noise(item: Compared, noise: NoiseFloor, side: Side) -> tuple[list[Finding], list[tuple[str, str]]]:
+def _without_noise(item: Compared, noise: NoiseFloor, side: Side, *, rows: bool = True
+                   ) -> tuple[list[Finding], list[tuple[str, str]]]:
     kept: list[Finding] = []
     set_aside: list[tuple[str, str]] = []
     for finding in item.findings if side == "candidate" else item.noise:
-        assessment = noise.assess(item, finding, side=side)
+        assessment = noise.assess(item, finding, side=side, rows=rows)
         if assessment.counts:
             kept.append(finding)
         else:

@@ -1,6 +1,8 @@
 """Does the other side still say what the baseline said? Lexical and semantic similarity.
 
-What it is: ``MeaningComparator`` with two checks.
+What it is: ``MeaningComparator`` with two checks. A semantic finding's ``size`` is how far the
+meaning moved (1 - the lower of cosine and coverage), so a replica's paraphrase does not excuse a
+candidate's off-topic answer.
 
 - ``similarity.lexical``: rapidfuzz's normalised Indel similarity of the two outputs
   (character level, so it works without word boundaries in Japanese or Chinese), value a
@@ -248,7 +250,7 @@ class MeaningComparator(Comparator):
         size_ratio = _size(other) / max(_size(baseline), 1)
         status, severity, reason = judge(cosine, kept, size_ratio, self.thresholds)
         return Finding(check="similarity.semantic", version=self.version, status=status, severity=severity,
-                       baseline=1.0, candidate=round(cosine, 3), reason=reason,
+                       baseline=1.0, candidate=round(cosine, 3), reason=reason, size=round(1.0 - min(cosine, kept), 3),
                        details={"coverage": round(kept, 3), "size_ratio": round(size_ratio, 3),
                                 "model": self.embedder.name if self.embedder else None})
 
