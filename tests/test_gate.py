@@ -98,7 +98,29 @@ def test_the_shipped_policy_loads() -> None:
     shipped = load_policy()
     assert shipped.min_trials == 30
     assert [c.metric for c in shipped.checks] == ["regression_rate", "novel_rate", "latency_p95_ratio",
-                                                  "cost_per_task_ratio", "significant_categories"]
+                                                  "cost_per_task_ratio", "significant_categories",
+                                                  "significant_regressions"]
+
+
+def _with_discordant(only_candidate: int, only_replica: int) -> Summary:
+    return Summary.from_json({**summary(metrics=[]).to_json(), "noise_floor": "measured",
+                              "discordant": [only_candidate, only_replica]})
+
+
+SIGNIFICANT = Policy(min_trials=1, checks=(PolicyCheck(name="sig", metric="significant_regressions", max=0.025,
+                                                       critical=True),))
+
+
+def test_significant_regressions_is_an_exact_one_sided_test_over_all_requests() -> None:
+    failed = evaluate(_with_discordant(9, 1), SIGNIFICANT)  # P(X >= 9 | 10) = 0.0107
+    assert (failed.decision, failed.checks[1].observed) == ("no_go", 0.010742)
+    assert failed.checks[1].reason == ("9 requests regress on the candidate only, 1 on the replica only "
+                                       "(request-level test): one-sided exact p=0.011, must be > 0.025")
+    passed = evaluate(_with_discordant(8, 2), SIGNIFICANT)  # P(X >= 8 | 10) = 0.0547
+    assert (passed.decision, passed.checks[1].observed) == ("go", 0.054688)
+    assert evaluate(Summary.from_json(_with_discordant(9, 1).to_json()), SIGNIFICANT) == failed
+    unknown = evaluate(summary(metrics=[]), SIGNIFICANT)
+    assert unknown.checks[1].outcome == "not_applicable"
 
 
 def test_policy_errors_name_file_line_and_key(tmp_path: Path) -> None:

@@ -20,7 +20,11 @@ non-inferiority margin); for ratios (``latency_p95_ratio``, ``cost_per_task_rati
 in every category with at least ``min_trials``. The metric ``significant_categories`` counts the
 categories where the candidate regresses significantly more often than the replica disagrees
 with the primary (paired exact test, Holm-adjusted across categories); ``max: 0`` makes any
-such category fail the check (not applicable without a replica).
+such category fail the check (not applicable without a replica). The metric
+``significant_regressions`` tests all requests at once: the candidate regresses (by the
+request-level test of the noise floor, symmetric between the sides) on more requests than the
+replica does, one-sided exact McNemar; ``max: 0.05`` fails when p <= 0.05. It answers "worse than
+the primary's own noise at all?", where ``regression_rate`` answers "worse by more than the margin?".
 
 Decision: fewer than ``min_trials`` trials is ``inconclusive``; a failed ``critical`` check is
 ``no_go`` on its own; otherwise more failed checks than ``allowed_failures`` (default 0) is
@@ -38,12 +42,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from modelswap.compare import stats
 from modelswap.compare.stats import judge
 from modelswap.compare.summary import Summary
 from modelswap.errors import ConfigError
 
 Decision = Literal["go", "no_go", "inconclusive"]
 SIGNIFICANT_CATEGORIES = "significant_categories"
+SIGNIFICANT_REGRESSIONS = "significant_regressions"
 EXIT_CODES: dict[Decision, int] = {"go": 0, "no_go": 1, "inconclusive": 2}
 
 
@@ -172,6 +178,8 @@ def _min_trials(summary: Summary, policy: Policy) -> CheckResult:
 def _judge_check(summary: Summary, check: PolicyCheck, min_trials: int) -> list[CheckResult]:
     if check.metric == SIGNIFICANT_CATEGORIES:
         return [_judge_significant(summary, check)]
+    if check.metric == SIGNIFICANT_REGRESSIONS:
+        return [_judge_regressions(summary, check)]
     if check.categories or check.per_category:
         return _judge_categories(summary, check, min_trials)
     metric = summary.metrics.get(check.metric)
@@ -197,6 +205,20 @@ def _judge_significant(summary: Summary, check: PolicyCheck) -> CheckResult:
                        outcome="pass" if passed else "fail", critical=check.critical,
                        reason=f"categories regressing significantly beyond the primary's own disagreement "
                               f"(paired exact test, Holm-adjusted p < 0.05): {listed}")
+
+
+def _judge_regressions(summary: Summary, check: PolicyCheck) -> CheckResult:
+    """Over all requests: does the candidate regress significantly more often than the replica (exact McNemar)?"""
+    if not summary.noise_known or summary.discordant is None:
+        return _not_applicable(check, "no replica: the regressions cannot be tested against the noise floor")
+    only_candidate, only_replica = summary.discordant
+    p_value = stats.sign_test_greater(only_candidate, only_replica)
+    limit = check.max if check.max is not None else 0.05
+    passed = p_value > limit
+    return CheckResult(name=check.name, observed=round(p_value, 6), threshold=limit, passed=passed,
+                       outcome="pass" if passed else "fail", critical=check.critical,
+                       reason=f"{only_candidate} requests regress on the candidate only, {only_replica} on the replica "
+                              f"only (request-level test): one-sided exact p={p_value:.2g}, must be > {limit:g}")
 
 
 def _judge_categories(summary: Summary, check: PolicyCheck, min_trials: int) -> list[CheckResult]:

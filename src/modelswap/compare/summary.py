@@ -103,6 +103,8 @@ class Summary:
     noise_known: bool
     replica_trials: int = 0
     labels: dict[str, Any] = field(default_factory=dict)
+    discordant: tuple[int, int] | None = None
+    """Requests where only the candidate is a regression, and only the replica, by the request-level test."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Summary:
@@ -111,6 +113,7 @@ class Summary:
                    metrics={n: Metric.from_json(n, m) for n, m in data["metrics"].items()},
                    categories={n: CategorySummary.from_json(n, c) for n, c in data["categories"].items()},
                    noise_known=data.get("noise_floor") == "measured", replica_trials=int(data.get("replica_trials", 0)),
+                   discordant=_pair(data.get("discordant")),
                    labels=dict(data.get("labels") or {}))
 
     def to_json(self) -> dict[str, Any]:
@@ -118,7 +121,8 @@ class Summary:
                 "metrics": {name: m.to_json() for name, m in self.metrics.items()},
                 "categories": {name: c.to_json() for name, c in self.categories.items()},
                 "noise_floor": "measured" if self.noise_known else "unknown (no replica)",
-                "replica_trials": self.replica_trials, "labels": self.labels}
+                "replica_trials": self.replica_trials, "labels": self.labels,
+                "discordant": list(self.discordant) if self.discordant else None}
 
 
 def summarize(triaged: Sequence[Triaged], noise: NoiseFloor, *, seed: int = 0) -> Summary:
@@ -130,7 +134,20 @@ def summarize(triaged: Sequence[Triaged], noise: NoiseFloor, *, seed: int = 0) -
     metrics.update(_cost_metrics(triaged, seed=seed))
     return Summary(trials=len(triaged), verdicts=_counts(t.verdict for t in triaged), metrics=metrics,
                    categories=_categories(triaged), noise_known=noise.known,
-                   replica_trials=sum(t.replica_verdict is not None for t in triaged), labels=_labels(triaged))
+                   replica_trials=sum(t.replica_verdict is not None for t in triaged), labels=_labels(triaged),
+                   discordant=_discordant(triaged))
+
+
+def _pair(value: Any) -> tuple[int, int] | None:
+    return (int(value[0]), int(value[1])) if value else None
+
+
+def _discordant(triaged: Sequence[Triaged]) -> tuple[int, int] | None:
+    pairs = [t.paired for t in triaged if t.paired is not None]
+    if not pairs:
+        return None
+    return (sum(c == "regression" and r != "regression" for c, r in pairs),
+            sum(r == "regression" and c != "regression" for c, r in pairs))
 
 
 def _counts(verdicts: Any) -> dict[str, int]:
