@@ -3,7 +3,7 @@ replica, the primary sampled at temperature 0.7-1.0; see tests/data/README.md).
 
 Pins how far the judgement agrees with the labels, and every accepted disagreement as (expected, got),
 so a miss cannot flip direction unnoticed. The issue's target is regression recall >= 0.95 with false
-alarms <= 0.05; today's figures fall short on recall (see the misses below) and this test says so.
+alarms <= 0.05; today's figures (36/42) fall short on recall (see the misses below) and this test says so.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ DISAGREEMENTS = {
     # the candidate truncates where both primary samples finished, but in these small categories the
     # primary's replica truncates as often on other requests: by rate, the noise floor calls it noise
     "nz-018": ("regression", "neutral"), "nz-019": ("regression", "neutral"), "nz-021": ("regression", "neutral"),
-    # mid-sentence stops of 4-6 words (German "Als Faustregel gilt etwa", Japanese te-form): under the floor
-    "nz-023": ("regression", "neutral"), "nz-025": ("regression", "neutral"),
+    # a mid-sentence stop of 4 words ("Als Faustregel gilt etwa"): under the floor
+    "nz-023": ("regression", "neutral"),
     # the replica's card signature ("..., tes collègues") reads as a mid-sentence stop and excuses the candidate
-    "nz-024": ("regression", "neutral"), "nz-048": ("improvement", "neutral"),
+    "nz-024": ("regression", "neutral"),
     # "Hi! Rides in Berlin cost €0.25 per minute." to a German customer: en 0.27 / ca 0.23, too unsure to flag
     "nz-033": ("regression", "neutral"),
     # the refusal detector reads the baseline's refusal as an answer, so both sides look moved alike
@@ -59,7 +59,7 @@ def test_recall_and_false_alarms() -> None:
     expected = labels()
     regressions = [t for t in report().triaged if expected[t.compared.trial.id]["verdict"] == "regression"]
     neutrals = [t for t in report().triaged if expected[t.compared.trial.id]["verdict"] == "neutral"]
-    assert (len(regressions), sum(t.verdict == "regression" for t in regressions)) == (42, 35)  # recall 0.83
+    assert (len(regressions), sum(t.verdict == "regression" for t in regressions)) == (42, 36)  # recall 0.86
     assert (len(neutrals), sum(t.verdict != "neutral" for t in neutrals)) == (34, 0)  # no false alarm
 
 

@@ -34,7 +34,9 @@ or one Japanese or Chinese character, which are written without spaces):
   80% of anything.
 - length: runaway when the answer has at least 4 times the characters of the other side's and at
   least 400 more; an empty side is never the reference.
-- cutoff: not on a side stopped by its token limit (finish reason ``length``: that is the
+- cutoff (also: Japanese prose of more than one sentence whose last one ends on a case particle
+  or a te-form, を に が は へ や て いで んで から ので けれど, however short): not on a side
+  stopped by its token limit (finish reason ``length``: that is the
   ``truncated`` check's, and a replica cut by its limit must not excuse a candidate that stops
   mid-sentence on its own); the last paragraph is prose, its last sentence (or the clause after its last colon)
   has at least 6 words (a Japanese or Chinese character counts half; 9 when the whole answer
@@ -96,6 +98,8 @@ MIN_ECHO_SHARE = 0.5
 RUNAWAY_RATIO = 4.0
 RUNAWAY_EXTRA_CHARS = 400
 CUTOFF_WORDS = 6.0
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_JA_CONTINUING = ("を", "に", "が", "は", "へ", "や", "て", "いで", "んで", "から", "ので", "けれど")
 ALONE_CUTOFF_WORDS = 9.0
 VERSE_LINE_CHARS = 60
 
@@ -158,6 +162,8 @@ def ends_mid_sentence(text: str) -> bool:
     if not words or _LINK.search(words[-1]):
         return False
     alone = len(sentences) == 1 and len(text.strip().splitlines()) == 1
+    if not alone and _KANA.search(tail) and tail.endswith(_JA_CONTINUING):
+        return True  # a Japanese sentence never ends on a case particle or a te-form: "…お湯を注いで"
     return _words(sentences[-1]) >= (ALONE_CUTOFF_WORDS if alone else CUTOFF_WORDS)
 
 
