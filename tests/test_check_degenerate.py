@@ -367,7 +367,9 @@ def test_no_degenerate_reading_on_the_labelled_pairs_except_the_cut_texts() -> N
 
 NOISY = PAIRS.with_name("noisy_pairs.jsonl")
 MISSED_CUTS = {"nz-023"}
-"""A fragment below the 6-word floor: 'Als Faustregel gilt etwa' (4 words). ('最初に少しお湯を注いで' ends on a te-form: read as cut.)"""
+"""A fragment below the 6-word floor: 'Als Faustregel gilt etwa' (4 words).
+
+('最初に少しお湯を注いで' ends on a te-form, and is read as cut however short.)"""
 
 
 def test_the_noisy_corpus_degenerate_labels_are_found_and_extra_readings_are_cut_texts() -> None:
