@@ -16,13 +16,24 @@ ROLES: tuple[Role, ...] = ("primary", "candidate", "replica")
 ErrorKind = Literal["timeout", "http", "connection", "invalid_response", "backend"]
 
 
+def message_text(message: dict[str, Any]) -> str:
+    """The text of one chat message: its string content, or its text parts joined by spaces."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(str(part.get("text", "")) for part in content
+                        if isinstance(part, dict) and part.get("type", "text") == "text")
+    return ""
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ChatRequest:
     """One chat request as traffic holds it: OpenAI-shaped messages plus parameters.
 
     ``params`` holds the OpenAI request fields other than ``model`` and ``messages``
     (temperature, max_tokens, seed, response_format, ...). ``expect`` is the task's
-    contract where the user knows it (DESIGN.md section 4); it is never sent upstream.
+    contract where the user knows it (README: traffic); it is never sent upstream.
     """
 
     id: str
@@ -30,6 +41,16 @@ class ChatRequest:
     params: dict[str, Any] = field(default_factory=dict)
     category: str = "default"
     expect: dict[str, Any] = field(default_factory=dict)
+
+    def last_user_text(self) -> str:
+        """The text of the last user message, or "" when there is none."""
+        users = [message_text(m) for m in self.messages if m.get("role") == "user"]
+        return users[-1] if users else ""
+
+    def prompt_texts(self) -> list[str]:
+        """What the request asks, as texts: the system (or developer) instructions, then the last user message."""
+        texts = [message_text(m) for m in self.messages if m.get("role") in ("system", "developer")]
+        return [text for text in (*texts, self.last_user_text()) if text]
 
     def to_json(self) -> dict[str, Any]:
         """The traffic-line form of this request."""

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from modelswap.types import ChatRequest
+from modelswap.types import ChatRequest, message_text
 
 Winner = Literal["A", "B", "tie"]
 
@@ -152,14 +152,4 @@ def _read_sections(text: str) -> dict[str, str]:
 
 
 def _conversation(request: ChatRequest) -> str:
-    return "\n".join(f"{message.get('role', 'user')}: {_text(message)}" for message in request.messages)
-
-
-def _text(message: dict[str, Any]) -> str:
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(str(part.get("text", "")) for part in content
-                        if isinstance(part, dict) and part.get("type") == "text")
-    return ""
+    return "\n".join(f"{message.get('role', 'user')}: {message_text(message)}" for message in request.messages)

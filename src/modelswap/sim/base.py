@@ -118,21 +118,9 @@ def bullets_answer(count: int, topic: str) -> Answer:
     return Answer(kind="bullets", items=tuple(bullet_item(k, topic) for k in range(1, count + 1)), topic=topic)
 
 
-def message_text(message: dict[str, Any]) -> str:
-    """The text of one chat message: its string content, or its text parts joined by spaces."""
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(str(part.get("text", "")) for part in content
-                        if isinstance(part, dict) and part.get("type") == "text")
-    return ""
-
-
 def last_user_text(request: ChatRequest) -> str:
     """The text of the last user message, or "" when there is none."""
-    users = [message_text(m) for m in request.messages if m.get("role") == "user"]
-    return users[-1] if users else ""
+    return request.last_user_text()
 
 
 def topic_of(request: ChatRequest) -> str:
@@ -143,8 +131,7 @@ def topic_of(request: ChatRequest) -> str:
 
 
 def _inferred(request: ChatRequest, topic: str) -> Answer:
-    systems = [message_text(m) for m in request.messages if m.get("role") in {"system", "developer"}]
-    prompt = " ".join([*systems, last_user_text(request)]).lower()
+    prompt = " ".join(request.prompt_texts()).lower()
     if _JSON.search(prompt):
         return Answer(kind="json", value={"answer": SHORT_ANSWER.format(topic=topic)}, prose_key="answer", topic=topic)
     match = _BULLETS.search(prompt)

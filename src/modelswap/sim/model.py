@@ -49,7 +49,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from statistics import NormalDist
 
-from modelswap.sim.base import Answer, base_answer, message_text, render
+from modelswap.sim.base import Answer, base_answer, render
 from modelswap.sim.judge import judge_answer
 from modelswap.sim.quirk_rules import (
     ANSWER_RULES,
@@ -61,7 +61,7 @@ from modelswap.sim.quirk_rules import (
     truncate,
 )
 from modelswap.sim.quirks import Quirks
-from modelswap.types import ChatRequest, Usage
+from modelswap.types import ChatRequest, Usage, message_text
 
 _WORD = re.compile(r"\S+")
 _UNIT = NormalDist()

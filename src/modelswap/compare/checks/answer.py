@@ -197,10 +197,7 @@ class ShortAnswer:
 
 def asks_short_answer(request: ChatRequest) -> bool:
     """Whether the last user message or a system message asks for a short exact answer (``ASKS``)."""
-    texts = [_content(m) for m in request.messages if m.get("role") in ("system", "developer")]
-    users = [m for m in request.messages if m.get("role") == "user"]
-    texts += [_content(users[-1])] if users else []
-    folded = [fold_text(text) for text in texts if text]
+    folded = [fold_text(text) for text in request.prompt_texts()]
     return any(pattern.search(text) for text in folded for pattern in _ASKS)
 
 
@@ -225,13 +222,6 @@ def gold_answers(expect: dict[str, Any]) -> tuple[ShortAnswer, ...]:
         elif isinstance(item, str) and item.strip():
             golds.append(read_answer(item) or ShortAnswer(kind="word", text=fold_text(item).strip(_EDGE)))
     return tuple(golds)
-
-
-def _content(message: dict[str, Any]) -> str:
-    content = message.get("content")
-    if isinstance(content, list):
-        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return content if isinstance(content, str) else ""
 
 
 def _core(text: str) -> str | None:

@@ -377,7 +377,7 @@ class DegenerateComparator(Comparator):
         looping = (base_loop is not None and base_loop.at_end, loop is not None and loop.at_end)
         # a side stopped by its token limit is cut off by that limit: the ``truncated`` check judges it
         limited = (looping[0] or is_truncated(baseline), looping[1] or is_truncated(other))
-        readings = [_empty(base, text), _repetition(base_loop, loop), _echo(base, text, _prompts(request)),
+        readings = [_empty(base, text), _repetition(base_loop, loop), _echo(base, text, request.prompt_texts()),
                     _length(base, text, looping), _cutoff(base, text, limited)]
         return [self._finding(reading) for reading in readings]
 
@@ -464,16 +464,3 @@ def _ending(text: str, limit: int = 40) -> str:
     flat = _SPACES.sub(" ", text).strip()
     return flat if len(flat) <= limit else "…" + flat[1 - limit:]
 
-
-def _prompts(request: ChatRequest) -> list[str]:
-    """What an echo copies: the last user message, and the system (or developer) instructions."""
-    users = [message for message in request.messages if message.get("role") == "user"]
-    chosen = [m for m in request.messages if m.get("role") in ("system", "developer")] + users[-1:]
-    return [text for text in map(_text, chosen) if text]
-
-
-def _text(message: dict[str, Any]) -> str:
-    content = message.get("content")
-    if isinstance(content, list):
-        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return content if isinstance(content, str) else ""

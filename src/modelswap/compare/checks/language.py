@@ -247,17 +247,6 @@ def _mixed_behaviour(found: Mix) -> str | None:
     return "language.mixed:" + "+".join([found.dominant, *found.others])
 
 
-def _asked(request: ChatRequest) -> str:
-    """The text of the last user message (text parts of a multi-part message joined)."""
-    for message in reversed(request.messages):
-        if message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, list):
-                return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-            return content if isinstance(content, str) else ""
-    return ""
-
-
 def _expected(request: ChatRequest, base: Reading) -> tuple[str | None, str]:
     """The language the answer should be in, and where that comes from: ``expect``, the baseline's
     confident language, or else the language of the question when the baseline does not contradict it."""
@@ -266,7 +255,7 @@ def _expected(request: ChatRequest, base: Reading) -> tuple[str | None, str]:
         return normalise_code(declared), "expect"
     if base.language is not None:
         return base.language, "baseline"
-    asked = identify(_asked(request)).language
+    asked = identify(request.last_user_text()).language
     if asked is not None and not base.contradicts(asked):
         return asked, "request"
     return None, ""

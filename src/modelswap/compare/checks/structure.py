@@ -43,7 +43,7 @@ from modelswap.compare.checks.base import Comparator
 from modelswap.compare.checks.correctness import is_number, json_type, matches_gold, same_value, spelled_number
 from modelswap.compare.model import SEVERITIES, Finding, Outcome, Severity, Status
 from modelswap.parse import extract_json, parse_strict
-from modelswap.types import ChatRequest
+from modelswap.types import ChatRequest, message_text
 
 PARSER = "a defensive parser (modelswap.parse.extract_json)"
 _FENCE = re.compile(r"```[ \t]*[A-Za-z0-9_+-]*[ \t]*\r?\n(.*?)```", re.DOTALL)
@@ -102,15 +102,8 @@ def json_expected(request: ChatRequest, baseline: JsonReading, baseline_text: st
         return False
     if baseline.how == "bare" or 2 * len(baseline.prose) <= len(baseline_text.strip()):
         return True
-    texts = [baseline.prose, *(_message_text(message) for message in request.messages)]
+    texts = [baseline.prose, *(message_text(message) for message in request.messages)]
     return any(_JSON_WORD.search(text) for text in texts)
-
-
-def _message_text(message: dict[str, Any]) -> str:
-    content = message.get("content")
-    if isinstance(content, list):
-        return " ".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
-    return content if isinstance(content, str) else ""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
