@@ -4,7 +4,7 @@ What it is: ``Redactor``, built once from the configured rules (``RedactRule``, 
 included) plus literal secrets (every arm's upstream API key, replaced by ``***``). ``text``
 rewrites one string; ``request`` and ``observation`` return copies of a ``ChatRequest`` or an
 ``Observation`` with every string inside (messages, params, output, error message) rewritten.
-The gateway's recorder applies it to everything it stores (DESIGN.md §6, invariant 7).
+The gateway's recorder applies it to everything it stores (secrets and configured patterns never reach the store).
 
 What it is not: a filter on what clients receive. Responses go back untouched; only the stored
 copy is redacted. Regexes are best effort: they catch the usual shapes, not every secret.

@@ -1,7 +1,7 @@
 """The report: one comparison's trials, summary and gate decision, and its stable JSON form.
 
 What it is: ``Report`` and ``to_json`` in the pinned schema ``modelswap.report/v1``
-(DESIGN.md section 4; extra fields are allowed, the named ones stay). What it is not: the
+(pinned by src/modelswap/data/report.schema.json; extra fields are allowed, the named ones stay). What it is not: the
 renderings for people (``markdown``, ``html``, ``terminal`` beside this module).
 """
 

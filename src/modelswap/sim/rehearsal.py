@@ -1,6 +1,6 @@
 """Rehearsal traffic and trials from the simulator, with no model and no network.
 
-What it is: ``synthetic_traffic`` (a seeded mix of the request kinds of DESIGN.md section 1:
+What it is: ``synthetic_traffic`` (a seeded mix of the request kinds a model swap breaks:
 JSON extraction with a schema and gold fields, classification with gold labels, "exactly N
 bullets", questions in several languages, refusal-boundary prompts) and ``simulated_trials``
 (the primary, its replica and a candidate answered by ``simulate``). Used by the A/A tests and
