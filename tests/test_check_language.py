@@ -128,6 +128,35 @@ def test_short_answers_give_no_false_finding() -> None:
     assert (short.status, short.candidate) == ("same", "ca")
 
 
+GERMAN = "Hallo! In Berlin kostet eine Fahrt 0,25 € pro Minute. Abgerechnet wird, bis du das Rad abschließt."
+
+
+@pytest.mark.parametrize(("answer", "shown"), [
+    ("Yes, it is.", "en"),                                  # 7 letters, en 0.71
+    ("Hi! Rides in Berlin cost €0.25 per minute.", "en"),   # a sentence, unsure: en 0.27, ca 0.23, de 0.02
+])
+def test_a_short_or_unsure_answer_plainly_in_another_language_is_a_regression(answer: str, shown: str) -> None:
+    finding = compare(GERMAN, answer, language="de")["language"]
+    assert (finding.status, finding.candidate, finding.behaviour) == ("regression", shown, f"language:{shown}")
+
+
+@pytest.mark.parametrize("answer", ["Leonardo da Vinci", "Mount Everest", "Johann Sebastian Bach",
+                                    "Buenos Aires, Argentina", "Toyota Corolla Hybrid 2021, silver",
+                                    "OK, 0,25 € pro Minute.", "Hallo! Kosten: 0,25 €/Minute."])
+def test_names_and_terse_answers_in_the_expected_language_are_not_flagged(answer: str) -> None:
+    assert "language" not in compare(GERMAN, answer, language="de")  # unknown, and not plainly another language
+
+
+def test_the_best_language_needed_of_an_unsure_text_depends_on_its_weight() -> None:
+    from modelswap.compare.checks.language import Reading
+
+    def short(weight: int, best: float) -> str | None:
+        return Reading(language=None, weight=weight, probabilities={"de": 0.04, "en": best}).short_language("de")
+
+    assert (short(19, 0.39), short(19, 0.40), short(20, 0.24), short(20, 0.25)) == (None, "en", None, "en")
+    assert Reading(language=None, weight=30, probabilities={"de": 0.05, "en": 0.9}).short_language("de") is None
+
+
 def test_language_not_identifiable_is_no_finding() -> None:
     assert "language" not in compare(ANSWERS["en"], ANSWERS["en"], language="yue")
 
