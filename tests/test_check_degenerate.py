@@ -297,6 +297,10 @@ def test_echo_share_leaves_quotes_restatements_and_extraction_below_half(prompt:
     "The weather is pleasant today, and the team will meet in the afternoon,",
     "The council met on Tuesday to discuss the new budget for the coming\nfiscal year and the members debated",
     "**Note:** the release adds dark mode and cuts the start-up time by half and",
+    "Salz würzt die Nudeln von innen. Als Faustregel gilt etwa",   # 4 words, but "etwa" never ends one
+    "Chère Claire, merci pour tout ! Profite bien de ton temps libre pour",
+    "The answer is the",                                           # alone, 4 words: an article at the end
+    "Pour aller à la gare, prenez l'",
 ])
 def test_ends_mid_sentence(text: str) -> None:
     assert ends_mid_sentence(text)
@@ -319,6 +323,10 @@ def test_ends_mid_sentence(text: str) -> None:
     "The user wants to cancel their subscription, so the label is: cancel",
     "Summary\n\n## The main points of the release notes for version four",
     "Thanks for reaching out.\n\nBest regards,\nThe Support Team",
+    "Tu l'as amplement méritée ! Avec toute notre affection, tes collègues",   # a closing formula, then who
+    "Thanks for everything! With love and best wishes, the whole team",
+    "Ich weiß das", "Oh my", "Ik weet het", "Come in", "I didn't know that", "Es ist rund",  # they can end
+    "Das ist so ungefähr", "Es war ein langer Tag. Ich rufe an",
     "Details are on the status page at https://status.example.com/incidents/2024-03-12-checkout-outage",
 ])
 def test_ends_cleanly(text: str) -> None:
@@ -366,13 +374,9 @@ def test_no_degenerate_reading_on_the_labelled_pairs_except_the_cut_texts() -> N
 
 
 NOISY = PAIRS.with_name("noisy_pairs.jsonl")
-MISSED_CUTS = {"nz-023"}
-"""A fragment below the 6-word floor: 'Als Faustregel gilt etwa' (4 words).
-
-('最初に少しお湯を注いで' ends on a te-form, and is read as cut however short.)"""
 
 
-def test_the_noisy_corpus_degenerate_labels_are_found_and_extra_readings_are_cut_texts() -> None:
+def test_the_noisy_corpus_degenerate_labels_are_found_and_nothing_else_is_read() -> None:
     rows = {row["id"]: row for row in map(json.loads, NOISY.read_text().splitlines())}
     found: set[tuple[str, str]] = set()
     extra: set[tuple[str, str, str]] = set()
@@ -391,7 +395,5 @@ def test_the_noisy_corpus_degenerate_labels_are_found_and_extra_readings_are_cut
     wanted = {(trial_id, check) for trial_id, row in rows.items() for check in row["label"]["checks"]
               if check.startswith("degenerate.")}
     assert len(wanted) == 24
-    assert wanted - found == {(trial_id, "degenerate.cutoff") for trial_id in MISSED_CUTS}
-    not_at_a_limit = {(i, side, check) for i, side, check in extra if rows[i][side]["finish_reason"] != "length"}
-    assert {check for _, _, check in extra} == {"degenerate.cutoff"}
-    assert not_at_a_limit == {("nz-024", "replica", "degenerate.cutoff")}  # "..., tes collègues": a signature
+    assert wanted - found == set()
+    assert extra == set()

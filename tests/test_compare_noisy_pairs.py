@@ -25,12 +25,6 @@ DISAGREEMENTS = {
     # the candidate truncates where both primary samples finished, but in these small categories the
     # primary's replica truncates as often on other requests: by rate, the noise floor calls it noise
     "nz-018": ("regression", "neutral"), "nz-019": ("regression", "neutral"), "nz-021": ("regression", "neutral"),
-    # a mid-sentence stop of 4 words ("Als Faustregel gilt etwa"): under the floor
-    "nz-023": ("regression", "neutral"),
-    # the replica's card signature ("..., tes collègues") reads as a mid-sentence stop and excuses the candidate
-    "nz-024": ("regression", "neutral"),
-    # "Hi! Rides in Berlin cost €0.25 per minute." to a German customer: en 0.27 / ca 0.23, too unsure to flag
-    "nz-033": ("regression", "neutral"),
     # the refusal detector reads the baseline's refusal as an answer, so both sides look moved alike
     "nz-056": ("novel", "neutral"),
 }
@@ -59,7 +53,7 @@ def test_recall_and_false_alarms() -> None:
     expected = labels()
     regressions = [t for t in report().triaged if expected[t.compared.trial.id]["verdict"] == "regression"]
     neutrals = [t for t in report().triaged if expected[t.compared.trial.id]["verdict"] == "neutral"]
-    assert (len(regressions), sum(t.verdict == "regression" for t in regressions)) == (42, 36)  # recall 0.86
+    assert (len(regressions), sum(t.verdict == "regression" for t in regressions)) == (42, 39)  # recall 0.93
     assert (len(neutrals), sum(t.verdict != "neutral" for t in neutrals)) == (34, 0)  # no false alarm
 
 

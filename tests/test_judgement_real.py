@@ -15,6 +15,8 @@ or novel), each flagged trial with a decisive finding; smol-twin is not ``no_go`
 flagged; smol-20 is ``no_go`` with at least half flagged. ``MODELSWAP_REAL_STORE=path.db`` records
 into that file instead of a temporary one, resumably (what is stored is not recorded again), so
 the judgement can be re-run on the same answers: ``bench/judgement_real.py --store path.db``.
+``MODELSWAP_REAL_RUN=name`` records under another run name, so every arm samples with other seeds
+(the seeds are derived from the run): how the criteria hold across seed sets.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from modelswap.store import Store, open_store
 from modelswap.traffic import load_traffic
 from modelswap.types import ChatRequest, Role
 
-RUN = "judgement"
+RUN = os.environ.get("MODELSWAP_REAL_RUN", "judgement")
 BASELINE = "smol"
 MAX_TOKENS = 96
 FLAGGED = ("regression", "novel")

@@ -42,9 +42,13 @@ or one Japanese or Chinese character, which are written without spaces):
   has at least 6 words (a Japanese or Chinese character counts half; 9 when the whole answer
   is that one sentence: "The sentiment of this review is positive" is a style, not a cut) and
   it ends without ``. ! ? 。 ！ ？ …`` (after closing quotes, brackets and markdown emphasis), an
-  emoji, a colon or a link. A last line that is a list item, a table row, a heading, indented
-  or fenced code, a paragraph of short lines (verse), or an answer that starts as JSON, is not
-  prose.
+  emoji, a colon or a link. A last sentence of at least 3 words that ends on a word no sentence
+  ends on (an article, a conjunction, a preposition that is never stranded, "etwa", "environ":
+  ``_CONTINUING``, in English, German, French, Spanish, Italian, Portuguese and Dutch) is cut
+  however short ("Als Faustregel gilt etwa"). A closing formula and its sender (at most 5 words, a
+  comma, at most 3: "Avec toute notre affection, tes collègues") is a sign-off, not a cut. A
+  last line that is a list item, a table row, a heading, indented or fenced code, a paragraph of
+  short lines (verse), or an answer that starts as JSON, is not prose.
 
 A loop that runs to the end of an answer explains its length and its broken last sentence: that
 side is read as looping, not also as runaway or cut off (one cause, one finding).
@@ -101,6 +105,28 @@ CUTOFF_WORDS = 6.0
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _JA_CONTINUING = ("を", "に", "が", "は", "へ", "や", "て", "いで", "んで", "から", "ので", "けれど")
 ALONE_CUTOFF_WORDS = 9.0
+CONTINUING_MIN_WORDS = 3.0
+SIGN_OFF_HEAD_WORDS = 5.0
+SIGN_OFF_TAIL_WORDS = 3.0
+# Words after which a sentence always goes on, in the languages whose sentences do not end on
+# them: articles, possessive determiners, conjunctions, prepositions that are never stranded,
+# words of approximation. Words that can close a sentence somewhere are left out on purpose,
+# including every word that is a common word of another of these languages: English "in",
+# "on", "for", "with", "to", "that", "do", "my", "an" ("Come in", "Oh my"), German "das", "du",
+# "denn", "durch" and the separable prefixes "an", "auf", "mit", "zu" ("Ich rufe dich an"),
+# French "car", "son", "ton", "mon", "par", "donc", "avec", Dutch "het", "van", Portuguese
+# "mais", "da", "no", Italian "su", "uno", "che", "perché".
+_CONTINUING = frozenset(" ".join((
+    "the a of and or but than very approximately your our their its",
+    "der die den dem des ein eine einen einem einer eines und oder aber sondern weil dass wenn als",
+    "von für über unter zwischen gegen etwa circa ca mein meine dein deine unser unsere",
+    "le la les l un une des de d au aux et ou que qu pour dans sur sous chez à environ",
+    "ma ta sa mes tes ses notre votre nos vos ce cette ces",
+    "el los las unos unas del al y pero porque para por con en sobre mi tu tus sus",
+    "il lo gli di della dello delle degli e per tra alla allo",
+    "uma mas com sem em nas ao aos",
+    "een omdat",
+)).split())
 VERSE_LINE_CHARS = 60
 
 
@@ -164,7 +190,24 @@ def ends_mid_sentence(text: str) -> bool:
     alone = len(sentences) == 1 and len(text.strip().splitlines()) == 1
     if not alone and _KANA.search(tail) and tail.endswith(_JA_CONTINUING):
         return True  # a Japanese sentence never ends on a case particle or a te-form: "…お湯を注いで"
-    return _words(sentences[-1]) >= (ALONE_CUTOFF_WORDS if alone else CUTOFF_WORDS)
+    last = sentences[-1]
+    if _continuing(words[-1]) and _words(last) >= CONTINUING_MIN_WORDS:
+        return True  # "Als Faustregel gilt etwa", "Profite bien de ton temps libre pour"
+    if _is_sign_off(last):
+        return False
+    return _words(last) >= (ALONE_CUTOFF_WORDS if alone else CUTOFF_WORDS)
+
+
+def _continuing(word: str) -> bool:
+    """Whether ``word`` (the last of a sentence) is one a sentence never ends on (``_CONTINUING``)."""
+    folded = unicodedata.normalize("NFKC", word).casefold().strip(_CLOSERS + ",;-–—")
+    return folded.split("'")[-1] in _CONTINUING or folded.split("’")[-1] in _CONTINUING
+
+
+def _is_sign_off(sentence: str) -> bool:
+    """A closing formula and who sends it: "Avec toute notre affection, tes collègues", "Best wishes, the team"."""
+    head, comma, tail = sentence.rpartition(",")
+    return bool(comma) and 0 < _words(head) <= SIGN_OFF_HEAD_WORDS and 0 < _words(tail) <= SIGN_OFF_TAIL_WORDS
 
 
 def runaway(text: str, reference: str) -> bool:
