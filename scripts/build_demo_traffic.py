@@ -1,7 +1,7 @@
 """Build the demo's traffic (``src/modelswap/data/demo_traffic.jsonl``): real text plus written tasks.
 
 What it is: a deterministic generator (sorted files, seeded selection) of about 64 requests in the
-traffic format of DESIGN.md section 4, in seven categories:
+traffic format of docs/formats.md ("Traffic JSONL"), in seven categories:
 
 - ``qa-en`` / ``qa-ja``: first turns of conversations in the ``chatterbot-corpus`` wheel (BSD),
   English and Japanese, verbatim; expect the answer's language.

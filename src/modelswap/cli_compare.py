@@ -39,7 +39,7 @@ from modelswap.store import open_store
 
 Source = tuple[list[Trial], str, str, str | None, dict[str, Any]]
 
-PairsOption = Annotated[Path | None, typer.Option("--pairs", help="Pairs JSONL recorded elsewhere (docs/compare.md).")]
+PairsOption = Annotated[Path | None, typer.Option("--pairs", help="Pairs JSONL recorded elsewhere (docs/formats.md).")]
 RunOption = Annotated[str, typer.Option("--run", help="Stored run to compare.")]
 BaselineOption = Annotated[str | None, typer.Option("--baseline", "-b", help="Baseline (primary) arm.")]
 CandidateOption = Annotated[str | None, typer.Option("--candidate", help="Candidate arm.")]

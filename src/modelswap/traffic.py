@@ -1,6 +1,6 @@
 """Traffic: the requests a run replays, read from JSONL.
 
-What it is: parsing and validating traffic files (the format in README.md) and OpenAI
+What it is: parsing and validating traffic files (the format in docs/formats.md) and OpenAI
 batch-input files, line by line. A bad line becomes a ``TrafficError`` naming the file,
 line and field; it is skipped and counted, never dropped silently. What it is not: sending
 requests (``modelswap.record``) or storing them (``modelswap.store``).

@@ -33,7 +33,7 @@ class ChatRequest:
 
     ``params`` holds the OpenAI request fields other than ``model`` and ``messages``
     (temperature, max_tokens, seed, response_format, ...). ``expect`` is the task's
-    contract where the user knows it (README: traffic); it is never sent upstream.
+    contract where the user knows it (docs/formats.md: traffic); it is never sent upstream.
     """
 
     id: str

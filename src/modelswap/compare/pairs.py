@@ -1,6 +1,6 @@
 """Pairs files: outputs recorded elsewhere, read into trials (``compare --pairs``).
 
-What it is: the reader of the pairs JSONL (its format is in docs/compare.md), for teams whose logs live
+What it is: the reader of the pairs JSONL (its format is in docs/formats.md), for teams whose logs live
 outside modelswap. Each line holds one request and the baseline's, the candidate's and
 optionally the replica's outcome. A bad line is a ``TrafficError`` naming the file, line
 and field; it is skipped and counted like a bad traffic line. What it is not: the store

@@ -1,8 +1,8 @@
 """The JSON report file (``--json``), schema ``modelswap.report/v1``.
 
 What it is: writing ``Report.to_json`` with orjson (NaN and infinities become null, so the
-file is strict JSON). What it is not: the schema itself (``Report.to_json``) or its pinning
-test (``tests/test_report_json.py``).
+file is strict JSON). What it is not: the schema itself (``Report.to_json``,
+``data/report.schema.json``) or the tests that validate against it (``tests/test_compare_pairs.py``).
 """
 
 from __future__ import annotations
