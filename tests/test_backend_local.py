@@ -19,6 +19,7 @@ from modelswap.config import LocalArm, PriceConfig
 from modelswap.errors import BackendError
 from modelswap.price import Price
 from modelswap.types import ChatRequest, Observation, Usage
+from weights import require_weights
 
 HAS_LLAMA = importlib.util.find_spec("llama_cpp") is not None
 needs_llama = pytest.mark.skipif(not HAS_LLAMA, reason="llama-cpp-python is not installed (modelswap[local])")
@@ -231,11 +232,8 @@ def test_build_backend_from_config(gguf_file: Path) -> None:
 
 
 def _local(**kwargs: Any) -> Iterator[LocalBackend]:
-    pytest.importorskip("llama_cpp")
-    try:
-        backend = LocalBackend(**kwargs)
-    except BackendError as exc:
-        pytest.skip(str(exc))
+    require_weights(kwargs["model"])
+    backend = LocalBackend(**kwargs)
     yield backend
     asyncio.run(backend.aclose())
 

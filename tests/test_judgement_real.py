@@ -43,6 +43,7 @@ from modelswap.report.model import Report
 from modelswap.store import Store, open_store
 from modelswap.traffic import load_traffic
 from modelswap.types import ChatRequest, Role
+from weights import require_weights
 
 RUN = os.environ.get("MODELSWAP_REAL_RUN", "judgement")
 BASELINE = "smol"
@@ -104,7 +105,7 @@ async def record_all(store: Store, *, lanes: int = 2) -> list[RecordResult]:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
-    pytest.importorskip("llama_cpp")
+    require_weights(*sorted({arm.model for arm in ARMS}))
     named = os.environ.get("MODELSWAP_REAL_STORE")
     path = Path(named) if named else tmp_path_factory.mktemp("judgement") / "judgement.db"
     path.parent.mkdir(parents=True, exist_ok=True)
