@@ -12,6 +12,10 @@ Semantics:
 - ``save_judge_verdicts`` upserts per key: the newest verdict of the same inputs wins.
 - Writes are committed before the call returns: an interrupted run leaves every
   completed batch in the store and nothing half-written.
+- A call that fails because the store cannot be reached or written right now (connection
+  lost, database restarting, file unwritable, disk full, lock held too long) raises
+  ``StoreUnavailable``: the same call may succeed later, and a store that holds a connection
+  replaces a broken one on its next call. Any other ``StoreError`` is about the call itself.
 """
 
 from __future__ import annotations
@@ -20,7 +24,12 @@ import abc
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from modelswap.errors import StoreError
 from modelswap.types import ChatRequest, StoredObservation
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached or written right now; the same call may succeed later."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -8,6 +8,12 @@ in their own schema. What it is not: queries; they all live in ``modelswap.store
 
 Migrations take a transaction-scoped advisory lock, so processes starting together migrate
 one after the other. A URL is never shown with its password: errors print ``masked(url)``.
+
+The store is unavailable (``StoreUnavailable``) when the connection is lost or cannot be
+opened, or the server refuses for a while (shutting down, starting up, out of disk, a
+read-only standby after a failover, a serialization failure or deadlock). Its connection is
+then closed and, on the next call, a new one is opened with the same URL. Any other error (a
+constraint, a bad value) is the call's fault.
 """
 
 from __future__ import annotations
@@ -31,9 +37,31 @@ class PostgresStore(SQLStore):
     def __init__(self, url: str) -> None:
         name = masked(url)
         connection, errors = connect(url, name=name)
+
+        def reconnect() -> Connection:
+            return connect(url, name=name)[0]
+
         dialect = Dialect(name=name, placeholder="%s", begin="BEGIN",
-                          migration_lock=f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})", errors=errors)
+                          migration_lock=f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})", errors=errors,
+                          unavailable=unavailable, connect=reconnect)
         super().__init__(connection, dialect)
+
+
+#: SQLSTATE classes and codes meaning "not now": connection exception, insufficient resources,
+#: operator intervention (shutdown, starting up), system error; read-only transaction (a standby
+#: after a failover), serialization failure, deadlock.
+UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57", "58")
+UNAVAILABLE_SQLSTATES = frozenset({"25006", "40001", "40P01"})
+
+
+def unavailable(exc: Exception) -> bool:
+    """Whether a psycopg error means the database cannot be reached or written now."""
+    import psycopg
+
+    sqlstate = getattr(exc, "sqlstate", None)
+    if isinstance(sqlstate, str):  # the server answered: its code says (class 54, too large a row, is the row's fault)
+        return sqlstate.startswith(UNAVAILABLE_SQLSTATE_CLASSES) or sqlstate in UNAVAILABLE_SQLSTATES
+    return isinstance(exc, psycopg.OperationalError)  # no answer: the connection is lost, closed or refused
 
 
 def connect(url: str, *, name: str) -> tuple[Connection, tuple[type[Exception], ...]]:

@@ -11,7 +11,11 @@ open the connection and pass it in with their dialect.
 One connection per store, guarded by a lock: calls may come from a worker thread
 (``asyncio.to_thread``) while others run on the event loop's thread. Every write runs in
 one explicit transaction, committed before the call returns. Driver errors become
-``StoreError`` naming the store and the operation.
+``StoreError`` naming the store and the operation; those the dialect calls unavailable
+(connection lost, file unwritable...) become ``StoreUnavailable``, and the connection is then
+replaced: the next call opens a new one through the dialect's ``connect`` (and checks the
+schema again, in case the database behind the URL or path is a new one). Whatever failed is
+not retried here; the caller decides (``modelswap.store.writer`` retries with backoff).
 """
 
 from __future__ import annotations
@@ -19,14 +23,14 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from modelswap.errors import StoreError
 from modelswap.store import schema
-from modelswap.store.base import ArmCount, CachedVerdict, Store
+from modelswap.store.base import ArmCount, CachedVerdict, Store, StoreUnavailable
 from modelswap.types import ChatRequest, ErrorInfo, Observation, ObservationKey, StoredObservation, Usage
 
 
@@ -56,7 +60,10 @@ class Dialect:
 
     ``name`` is how errors name the store (a path, a URL without its password);
     ``begin`` opens a write transaction; ``migration_lock``, when set, runs first in the
-    migration transaction so concurrent processes migrate one at a time.
+    migration transaction so concurrent processes migrate one at a time. ``unavailable`` says
+    which driver errors mean "not now" rather than "not this"; ``connect`` opens a new
+    connection to replace a broken one (``None``: the store cannot reconnect, as an in-memory
+    database, whose contents live in its one connection).
     """
 
     name: str
@@ -64,6 +71,8 @@ class Dialect:
     begin: str
     migration_lock: str | None
     errors: tuple[type[Exception], ...]
+    unavailable: Callable[[Exception], bool] = lambda _: False
+    connect: Callable[[], Connection] | None = None
 
 
 _INSERT_REQUEST = """
@@ -111,7 +120,9 @@ class SQLStore(Store):
     def __init__(self, connection: Connection, dialect: Dialect) -> None:
         self._connection: Connection | None = connection
         self._dialect = dialect
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # re-entered by ``migrate`` after a reconnect
+        self._broken = False
+        self.reconnects = 0
         try:
             self.migrate()
         except BaseException:
@@ -211,11 +222,13 @@ class SQLStore(Store):
     def close(self) -> None:
         with self._lock:
             connection, self._connection = self._connection, None
+            broken = self._broken
         if connection is not None:
             try:
                 connection.close()
             except self._dialect.errors as exc:
-                raise self._error("close", exc) from exc
+                if not broken:
+                    raise self._error("close", exc) from exc
 
     def _sql(self, query: str) -> str:
         return query if self._dialect.placeholder == "?" else query.replace("?", self._dialect.placeholder)
@@ -237,18 +250,41 @@ class SQLStore(Store):
 
     @contextmanager
     def _cursor(self, operation: str) -> Iterator[Cursor]:
-        """A cursor on the connection, holding the lock; driver errors become ``StoreError``."""
+        """A cursor on a live connection, holding the lock; driver errors become ``StoreError``."""
         with self._lock:
-            if self._connection is None:
-                raise StoreError(f"store {self.name}: {operation}: the store is closed")
+            connection = self._live(operation)
             try:
-                cursor = self._connection.cursor()
+                cursor = connection.cursor()
                 try:
                     yield cursor
                 finally:
                     cursor.close()
             except self._dialect.errors as exc:
-                raise self._error(operation, exc) from exc
+                raise self._failed(operation, exc) from exc
+
+    def _live(self, operation: str) -> Connection:
+        """The connection, replaced first if the last call found it broken (holding the lock)."""
+        if self._connection is None:
+            raise StoreError(f"store {self.name}: {operation}: the store is closed")
+        if self._broken and self._dialect.connect is not None:
+            with suppress(*self._dialect.errors):  # it is broken: closing it is a courtesy
+                self._connection.close()
+            try:
+                self._connection = self._dialect.connect()
+            except StoreError as exc:
+                raise StoreUnavailable(f"{exc}") from exc
+            self._broken = False
+            self.reconnects += 1
+            self.migrate()  # a new database behind the same URL or path gets its tables
+        return self._connection
+
+    def _failed(self, operation: str, exc: Exception) -> StoreError:
+        """The ``StoreError`` for a driver error; an unavailable store's connection is marked for replacing."""
+        if not self._dialect.unavailable(exc):
+            return self._error(operation, exc)
+        self._broken = True
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        return StoreUnavailable(f"store {self.name}: {operation}: {detail}")
 
     @contextmanager
     def _transaction(self, operation: str) -> Iterator[Cursor]:
@@ -284,7 +320,11 @@ def request_row(run: str, position: int, request: ChatRequest, created_at: float
 
 def request_from_json(text: str) -> ChatRequest:
     """A request back from its ``request_json`` column."""
-    data = json.loads(text)
+    return request_from_data(json.loads(text))
+
+
+def request_from_data(data: dict[str, Any]) -> ChatRequest:
+    """A request back from its ``ChatRequest.to_json`` form."""
     return ChatRequest(id=data["id"], messages=tuple(data["messages"]), params=data["params"],
                        category=data["category"], expect=data["expect"])
 

@@ -8,6 +8,12 @@ Write transactions begin with ``BEGIN IMMEDIATE``: the write lock is taken up fr
 processes writing (or migrating) the same file wait for each other up to the busy timeout
 instead of failing on a lock upgrade. Switching a new file to WAL is retried while another
 connection holds it, since SQLite answers "busy" there without waiting.
+
+The store is unavailable (``StoreUnavailable``, and the file is opened again on the next
+call) when SQLite says the file cannot be written now: read-only (permissions, a read-only
+mount, the file moved away), an I/O error, a full disk, a file it cannot open, or a lock
+still held after the busy timeout. A constraint or type error is the call's fault instead.
+An in-memory store is never reopened (its contents live in its one connection).
 """
 
 from __future__ import annotations
@@ -26,9 +32,25 @@ class SQLiteStore(SQLStore):
     """A store in the SQLite file at ``path`` (created if missing; its directory must exist)."""
 
     def __init__(self, path: str, *, busy_timeout_s: float = 10.0) -> None:
+        def reconnect() -> sqlite3.Connection:
+            return connect(path, busy_timeout_s=busy_timeout_s)
+
         dialect = Dialect(name=path, placeholder="?", begin="BEGIN IMMEDIATE", migration_lock=None,
-                          errors=(sqlite3.Error,))
-        super().__init__(connect(path, busy_timeout_s=busy_timeout_s), dialect)
+                          errors=(sqlite3.Error,), unavailable=unavailable,
+                          connect=None if path == MEMORY else reconnect)
+        super().__init__(reconnect(), dialect)
+
+
+#: Primary result codes meaning "the file cannot be written now" rather than "this write is wrong".
+UNAVAILABLE_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_READONLY,
+                               sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL, sqlite3.SQLITE_CANTOPEN,
+                               sqlite3.SQLITE_PERM, sqlite3.SQLITE_PROTOCOL})
+
+
+def unavailable(exc: Exception) -> bool:
+    """Whether a SQLite error means the database cannot be written now (see the module docstring)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in UNAVAILABLE_CODES
 
 
 def connect(path: str, *, busy_timeout_s: float) -> sqlite3.Connection:
