@@ -1,7 +1,9 @@
 """Shadowing over real HTTP: isolation of the client from a broken candidate, bounds, nothing lost.
 
 No timing is asserted: only response bytes, counts and stored contents. A hanging candidate
-hangs 5 s while the shadow deadline is 0.3 s, so no test waits on a hang.
+hangs 5 s while the shadow deadline is 0.3 s, so no test waits on a hang. The full-queue test's
+candidate holds its calls until the gateway hangs up, so its shadows are still running when it
+counts them, however long the requests took.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ def primary_url() -> Iterator[str]:
 def candidate_app(kind: str) -> Any:
     if kind == "hang":
         return create_sim_app(seed=4, quirks=Quirks(hang_rate=1.0, hang_s=5.0))
+    if kind == "hold":  # hangs until the gateway hangs up (at its shutdown), long past any test's requests
+        return create_sim_app(seed=4, quirks=Quirks(hang_rate=1.0, hang_s=120.0))
     if kind == "error":
         return create_sim_app(seed=4, quirks=Quirks(error_rate=1.0))
     if kind == "garbage":
@@ -104,9 +108,9 @@ def test_streamed_client_is_untouched_by_a_failing_candidate(primary_url: str, t
 
 def test_full_queue_drops_shadows_and_clients_still_succeed(primary_url: str, tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'q.db'}"
-    with running_server(candidate_app("hang")) as candidate:
+    with running_server(candidate_app("hold")) as candidate:
         settings = settings_for(primary_url, candidate, store=store, sample_rate=1.0, max_in_flight=1,
-                                queue_size=1, timeout_s=2.0)
+                                queue_size=1, timeout_s=60.0)
         with gateway(settings, shadow_grace_s=0.1) as url:
             requests_through(url)
             metrics = httpx.get(f"{url}/metrics").text
