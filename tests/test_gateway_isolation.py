@@ -37,8 +37,6 @@ from modelswap.store import open_store
 from modelswap.types import StoredObservation
 from test_gateway import gateway
 
-pytestmark = pytest.mark.timeout(180)
-
 PRIMARY_MODEL = "model-p"
 CANDIDATE_MODEL = "model-c"
 CLIENT_GUARD_S = 10.0  # a client's answer never needs it; one held behind a shadow call never arrives
