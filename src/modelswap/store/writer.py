@@ -16,8 +16,9 @@ A failed write is one of two things:
   The batch is kept and written again after a backoff (``retry_initial_s`` doubling up to
   ``retry_max_s``) for as long as it takes; the store replaces its broken connection itself.
   What arrives meanwhile waits in the buffer and, with a ``spill_dir``, is moved to local disk
-  (``modelswap.store.spill``, JSON lines, at most ``spill_max_bytes``) at every backoff step
-  and read back first when the store returns.
+  (``modelswap.store.spill``, JSON lines, at most ``spill_max_bytes``) at every backoff step,
+  and as soon as the queue is half full; it is read back first when the store returns (what
+  arrives while it is read back queues behind it, in the spill if need be).
 - the batch is bad: any other store error while the store answers. The batch is split in
   halves until each row the store refuses is alone; that row is dropped and counted
   (``bad_item``), and the rest is written.
@@ -105,7 +106,7 @@ class WriteBehind(Generic[T]):
         self._backoff = retry_initial_s
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._wake = asyncio.Event()
-        self._stop = asyncio.Event()
+        self._nudge = asyncio.Event()  # close, or a queue to spill while the store is down
         self._closing = False
         self._close_deadline = 0.0
         self._drop_logged: dict[str, float] = {}
@@ -169,6 +170,8 @@ class WriteBehind(Generic[T]):
         self._bytes += size
         self.accepted += 1
         self._wake.set()
+        if not self.store_up and self._spill_wanted():
+            self._nudge.set()
         return True
 
     async def put(self, item: T) -> None:
@@ -206,7 +209,7 @@ class WriteBehind(Generic[T]):
             self._closing = True
             self._close_deadline = asyncio.get_running_loop().time() + self.close_timeout_s
         self._wake.set()
-        self._stop.set()
+        self._nudge.set()
         if self._task is not None:
             try:
                 await self._task
@@ -232,6 +235,8 @@ class WriteBehind(Generic[T]):
         """Hold the next batch: spilled items first, else queued ones once due. ``False`` once closed and empty."""
         while True:
             if self.spill is not None and self.spill.items:
+                if self._spill_wanted():  # what arrives while the spill is read back queues behind it
+                    await self._spill_memory(with_held=False)
                 lines = await asyncio.to_thread(self.spill.take, self.max_batch)
                 batch = self._decode_lines(lines)
                 if batch:
@@ -319,10 +324,24 @@ class WriteBehind(Generic[T]):
         self._backoff = min(self._backoff * 2, self.retry_max_s)
         if self._closing:
             await asyncio.sleep(delay)
-        else:  # a close cuts the pause short: spill, or try once more before the deadline
-            with suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), delay)
+        else:
+            await self._pause(loop.time() + delay)
         return True
+
+    async def _pause(self, until: float) -> None:
+        """Back off until ``until``; a close cuts it short, and a queue filling up is spilled meanwhile."""
+        loop = asyncio.get_running_loop()
+        while not self._closing and (remaining := until - loop.time()) > 0:
+            self._nudge.clear()
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._nudge.wait(), remaining)
+            if self._spill_wanted():
+                await self._spill_memory(with_held=False)
+
+    def _spill_wanted(self) -> bool:
+        """A queue half full goes to the spill while the store is down or the spill is being read back."""
+        return (self.spill is not None and (not self.store_up or self.spill.items > 0)
+                and (len(self._pending) * 2 >= self.max_queue or self._bytes * 2 >= self.max_bytes))
 
     async def _spill_memory(self, *, with_held: bool) -> None:
         """Move the queue (and the held batches first, if asked) to the end of the spill, oldest first."""
