@@ -1,18 +1,37 @@
 """The gateway's Prometheus metrics, in a registry of its own per app (no global state).
 
 What it is: ``Metrics``, the counters and histograms the endpoints and the shadow engine
-update, and ``render`` for ``GET /metrics``. What it is not: alerting or aggregation.
+update, the store's write-behind figures read from the recorder's writers at each scrape
+(``watch_store``; nothing is updated on the request path for them), and ``render`` for
+``GET /metrics``. What it is not: alerting or aggregation.
+
+The store figures, by ``queue`` (``observations``, ``requests``): ``modelswap_store_submitted_total``
+(items handed to the recorder), ``_accepted_total``, ``_written_total``, ``_restored_total`` (read
+back from a spill an earlier process left), ``_dropped_total`` by ``reason`` (every reason, zeros
+included), ``_retries_total`` (writes failed with the store down), ``_reconnects_total`` (times the
+store came back); gauges ``modelswap_store_buffered`` (items not yet written: memory and spill),
+``_buffered_bytes`` (estimated, in memory), ``_spilled`` and ``_spilled_bytes``; and without labels
+``modelswap_store_up`` (1 unless a queue's last write found the store down) and
+``modelswap_store_down_seconds`` (how long the current outage has lasted). At any moment, per queue,
+``submitted + restored == written + dropped + buffered``.
 """
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator, Mapping
+from typing import Any
+
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+
+from modelswap.store.writer import DROP_REASONS, WriteBehind
 
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
 
 class Metrics:
-    """Request, latency and shadow metrics of one gateway app."""
+    """Request, latency, shadow and store metrics of one gateway app."""
 
     content_type = CONTENT_TYPE_LATEST
 
@@ -38,6 +57,56 @@ class Metrics:
         self.shadow_in_flight = Gauge("modelswap_shadow_in_flight", "Shadow calls running", ["route"], registry=r)
         self.shadow_spend = Counter("modelswap_shadow_spend_usd", "Cost of shadow calls in USD", ["route", "arm"],
                                     registry=r)
+        self.store = StoreCollector()
+        r.register(self.store)
+
+    def watch_store(self, writers: Mapping[str, WriteBehind[Any]]) -> None:
+        """Report these write-behind writers (queue name → writer) from now on, in place of any before."""
+        self.store.writers = dict(writers)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class StoreCollector:
+    """The store figures of the watched writers, read at each scrape (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.writers: dict[str, WriteBehind[Any]] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        writers = self.writers
+        counters = {
+            "submitted": "Items handed to the store's write-behind queue",
+            "accepted": "Items accepted into the queue",
+            "written": "Items written to the store",
+            "restored": "Items read back from a spill an earlier process left",
+            "retries": "Writes that failed because the store was down",
+            "reconnects": "Times the store came back after an outage",
+        }
+        for name, documentation in counters.items():
+            family = CounterMetricFamily(f"modelswap_store_{name}", documentation, labels=["queue"])
+            for queue, writer in writers.items():
+                family.add_metric([queue], getattr(writer, name))
+            yield family
+        dropped = CounterMetricFamily("modelswap_store_dropped", "Items lost, by reason", labels=["queue", "reason"])
+        for queue, writer in writers.items():
+            for reason in DROP_REASONS:
+                dropped.add_metric([queue, reason], writer.dropped_by[reason])
+        yield dropped
+        gauges = {
+            "buffered": "Items not yet written: queued, in hand or spilled",
+            "buffered_bytes": "Estimated bytes of the items held in memory",
+            "spilled": "Items in the spill files, waiting for the store",
+            "spilled_bytes": "Bytes of the spill files not yet read back",
+        }
+        for name, documentation in gauges.items():
+            gauge = GaugeMetricFamily(f"modelswap_store_{name}", documentation, labels=["queue"])
+            for queue, writer in writers.items():
+                gauge.add_metric([queue], getattr(writer, name))
+            yield gauge
+        down = [writer.down_since for writer in writers.values() if not writer.store_up and writer.down_since]
+        yield GaugeMetricFamily("modelswap_store_up", "1 unless the store was down at the last write",
+                                value=0.0 if down else 1.0)
+        yield GaugeMetricFamily("modelswap_store_down_seconds", "How long the current store outage has lasted",
+                                value=time.time() - min(down) if down else 0.0)
