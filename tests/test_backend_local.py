@@ -317,3 +317,65 @@ async def test_gemma_completes_a_few_shot_prompt(gemma_raw: LocalBackend) -> Non
     observation = _ok(await gemma_raw.complete(ask(prompt, temperature=0, max_tokens=8, stop=["\n"])))
     assert observation.output is not None and observation.output.strip() == "Paris"
     assert observation.finish_reason == "stop"
+
+
+# --- streaming: the text handed out is always a start of the final output --------------------
+
+
+class _Tokens:
+    """What ``_Pieces`` reads of a Llama: tokens evaluated so far, and their text (one character per token)."""
+
+    def __init__(self, prompt: str) -> None:
+        self.text = prompt
+        self.prompt = len(prompt)
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self.text)
+
+    @property
+    def input_ids(self) -> Any:
+        import numpy as np
+
+        return np.array([ord(c) for c in self.text])
+
+    def detokenize(self, tokens: list[int], prev_tokens: list[int] | None = None) -> bytes:
+        return "".join(chr(t) for t in tokens).encode()
+
+
+def test_streamed_pieces_hold_back_what_a_stop_sequence_may_cut() -> None:
+    from modelswap.backends.local import _Pieces
+
+    llama = _Tokens("PROMPT")
+    pushed: list[str] = []
+    pieces = _Pieces(llama, pushed.append, stops=["\nUser:"])  # type: ignore[arg-type]
+    pieces(None, None)  # before the first token: the prompt is what was evaluated
+    for char in "Hi there\nUse it\nUser: more":
+        llama.text += char
+        pieces(None, None)
+    assert "".join(pushed) == "Hi there\nUse it"  # "\nUse" was held until "it" showed it was no stop
+    pieces.finish("Hi there\nUse it")
+    assert "".join(pushed) == "Hi there\nUse it"
+
+
+def test_the_last_token_is_pushed_when_the_call_returns() -> None:
+    from modelswap.backends.local import _Pieces
+
+    llama = _Tokens("P")
+    pushed: list[str] = []
+    pieces = _Pieces(llama, pushed.append, stops=[])  # type: ignore[arg-type]
+    pieces(None, None)
+    llama.text += "ab"
+    pieces(None, None)
+    pieces.finish("abc")  # "c" was sampled last: never evaluated, so never seen before the call returned
+    assert pushed == ["ab", "c"]
+
+
+@pytest.mark.slow
+async def test_a_streamed_answer_is_the_same_answer_piece_by_piece(smol: LocalBackend) -> None:
+    request = ask("Tell me about dragons.", temperature=0.9, seed=11, max_tokens=40, stop=["\n\n"])
+    whole = _ok(await smol.complete(request))
+    pieces: list[str] = []
+    streamed = _ok(await smol.stream(request, pieces.append))
+    assert len(pieces) > 5 and "".join(pieces) == streamed.output == whole.output
+    assert (streamed.usage, streamed.finish_reason) == (whole.usage, whole.finish_reason)

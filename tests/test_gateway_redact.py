@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from modelswap.config import RedactRule, Settings, parse_settings
 from modelswap.errors import ConfigError
-from modelswap.gateway.redact import Redactor
+from modelswap.redact import Redactor
 from modelswap.serving import running_server
 from modelswap.store import open_store
 from modelswap.types import ChatRequest, ErrorInfo, Observation

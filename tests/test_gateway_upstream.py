@@ -8,9 +8,9 @@ import httpx
 import pytest
 from yarl import URL
 
+from modelswap.backends.openai import env_proxy
 from modelswap.config import Settings
 from modelswap.gateway import create_app
-from modelswap.gateway.upstream import env_proxy
 from modelswap.serving import running_server
 from modelswap.sim.server import create_sim_app
 

@@ -23,6 +23,7 @@ from modelswap.config import Settings, load_settings
 from modelswap.errors import ModelswapError
 from modelswap.progress import ArmProgress, record_progress
 from modelswap.record import RecordResult, record
+from modelswap.recording import redactor_for
 from modelswap.report_stored import render_stored
 from modelswap.store import open_store
 from modelswap.traffic import Traffic, load_traffic
@@ -91,7 +92,8 @@ def _record(settings: Settings, traffic: Traffic, *, arm: str, run: str, repeat:
         try:
             return await record(traffic.requests, backend, store, run=run, role=settings.role_of(arm),
                                 repeat=repeat, concurrency=concurrency, retry_errors=retry_errors,
-                                on_observation=line.on_observation, on_plan=line.on_plan)
+                                on_observation=line.on_observation, on_plan=line.on_plan,
+                                redactor=redactor_for(settings))
         finally:
             await backend.aclose()
 

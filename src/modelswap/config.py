@@ -93,6 +93,7 @@ class LocalArm(_ArmBase):
     completion_template: str | None = None
     n_threads: int = Field(default=1, ge=1)
     n_ctx: int = Field(default=2048, ge=128)
+    max_queue: int = Field(default=16, ge=0)
 
 
 class SimArm(_ArmBase):

@@ -25,6 +25,7 @@ from modelswap.compare.source import trials_from_store
 from modelswap.config import Settings, load_settings
 from modelswap.progress import ArmProgress, record_progress
 from modelswap.record import RecordResult, record
+from modelswap.recording import redactor_for
 from modelswap.report.terminal import render_terminal
 from modelswap.report_stored import render_stored
 from modelswap.store import Store, open_store
@@ -111,6 +112,7 @@ async def _record_one(backend: Backend, store: Store, requests: Sequence[ChatReq
                       repeat: int, line: ArmProgress) -> RecordResult:
     try:
         return await record(requests, backend, store, run=RUN, role=settings.role_of(backend.arm), repeat=repeat,
-                            concurrency=1, on_observation=line.on_observation, on_plan=line.on_plan)
+                            concurrency=1, on_observation=line.on_observation, on_plan=line.on_plan,
+                            redactor=redactor_for(settings))
     finally:
         await backend.aclose()

@@ -1,14 +1,16 @@
 """Experiments on any function, in the spirit of GitHub's Scientist: control versus candidate.
 
-What it is: ``Experiment(name, store_url=...)``. ``run(control, candidate, request=...)`` calls
+What it is: ``Experiment(name, store_url=...)`` (or ``config=``: a configuration, whose store and
+``redact:`` rules it then uses). ``run(control, candidate, request=...)`` calls
 ``control`` and returns its result (or raises its exception) as if the experiment were not
 there; the candidate runs after it on a background thread, so a slow or raising candidate never
 reaches the caller. ``arun`` is the async variant: both start together and the control's result
 is returned as soon as it is ready. Each run is one trial of the run ``name``: the request, the
 control's observation (arm ``control``, role ``primary``) and the candidate's (arm ``candidate``,
 role ``candidate``) with output, latency and errors (``ErrorInfo`` of kind ``backend``), written
-behind through the store's batch writer. ``modelswap compare --run NAME --baseline control
---candidate candidate`` compares them like any other trials.
+behind through the one recorder, which applies the configuration's redaction to everything it
+stores. ``modelswap compare --run NAME --baseline control --candidate candidate`` compares them
+like any other trials.
 
 What it is not: a comparison on the request path (nothing is compared here), nor a timeout for the
 candidate: a candidate still running at ``close`` is waited for ``grace_s`` and then recorded as
@@ -23,11 +25,14 @@ import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
+from modelswap.config import Settings, load_settings
 from modelswap.inprocess.background import Background
+from modelswap.recording import redactor_for
 from modelswap.store import open_store
-from modelswap.types import ChatRequest, ErrorInfo, Observation, ObservationKey, Role, StoredObservation
+from modelswap.types import ChatRequest, ErrorInfo, Observation, ObservationKey, Role
 
 T = TypeVar("T")
 CONTROL = "control"
@@ -37,15 +42,19 @@ CANDIDATE = "candidate"
 class Experiment:
     """Control versus candidate for any function, recorded as trials of run ``name``; ``close`` to flush."""
 
-    def __init__(self, name: str, *, store_url: str, sample_rate: float = 1.0, grace_s: float = 10.0,
-                 rng: random.Random | None = None) -> None:
+    def __init__(self, name: str, *, store_url: str | None = None, config: Settings | str | Path | None = None,
+                 sample_rate: float = 1.0, grace_s: float = 10.0, rng: random.Random | None = None) -> None:
         if not 0.0 <= sample_rate <= 1.0:
             raise ValueError(f"sample_rate={sample_rate}: must be between 0 and 1")
+        settings = config if isinstance(config, Settings) or config is None else load_settings(config)
+        url = store_url or (settings.store if settings is not None else None)
+        if url is None:
+            raise ValueError("give store_url, or a config whose store to use")
         self.name = name
         self.sample_rate = sample_rate
         self.grace_s = grace_s
         self._rng = rng or random.Random()
-        self._background = Background(open_store(store_url), name=f"experiment-{name}")
+        self._background = Background(open_store(url), name=f"experiment-{name}", redactor=redactor_for(settings))
         self._running: set[asyncio.Task[Any]] = set()  # candidates on the background loop
         self._pending: set[asyncio.Task[Any]] = set()  # candidates of ``arun`` on the caller's loop
 
@@ -113,11 +122,10 @@ class Experiment:
 
     def _record(self, trial: ChatRequest, observation: Observation, *, role: Role) -> None:
         """Queue the trial's request (once, with the control) and ``observation`` on the background loop."""
-        stored = StoredObservation(key=ObservationKey(run=self.name, trial_id=trial.id, arm=observation.arm),
-                                   role=role, observation=observation)
+        recorder = self._background.recorder
         if role == "primary":
-            self._background.call(self._background.recorder.record_request, self.name, trial)
-        self._background.call(self._background.recorder.record, stored)
+            self._background.call(recorder.request, self.name, trial)
+        self._background.call(recorder.observation, self._key(trial, observation), role, observation)
 
     async def _candidate_in_thread(self, trial: ChatRequest, candidate: Callable[[], object]) -> None:
         task = asyncio.current_task()
@@ -127,12 +135,16 @@ class Experiment:
         try:
             observation = await asyncio.to_thread(_observe, candidate)
         except asyncio.CancelledError:
-            self._background.recorder.record(_stored(self.name, trial, _cancelled(started, t0)))
+            cancelled = _cancelled(started, t0)
+            self._background.recorder.observation(self._key(trial, cancelled), "candidate", cancelled)
             raise
         finally:
             if task is not None:
                 self._running.discard(task)
-        self._background.recorder.record(_stored(self.name, trial, observation))
+        self._background.recorder.observation(self._key(trial, observation), "candidate", observation)
+
+    def _key(self, trial: ChatRequest, observation: Observation) -> ObservationKey:
+        return ObservationKey(run=self.name, trial_id=trial.id, arm=observation.arm)
 
     async def _acandidate(self, trial: ChatRequest, candidate: Callable[[], Awaitable[object]]) -> None:
         started, t0 = time.time(), time.perf_counter()
@@ -185,8 +197,3 @@ def _cancelled(started: float, t0: float) -> Observation:
     error = ErrorInfo(kind="timeout", message="the candidate was still running when the experiment closed")
     return Observation(arm=CANDIDATE, model=CANDIDATE, error=error, latency_ms=(time.perf_counter() - t0) * 1000,
                        started_at=started)
-
-
-def _stored(run: str, trial: ChatRequest, observation: Observation) -> StoredObservation:
-    return StoredObservation(key=ObservationKey(run=run, trial_id=trial.id, arm=observation.arm), role="candidate",
-                             observation=observation)

@@ -2,8 +2,9 @@
 
 What it is: the bounded-concurrency loop behind ``modelswap record``. It is resumable
 (requests already stored for the run, arm and sample are skipped), derives a seed per
-(run, request, sample) so repeated samples are independent draws, and writes behind
-through ``BatchWriter`` so an interrupt leaves every finished observation stored.
+(run, request, sample) so repeated samples are independent draws, and stores through the one
+recorder (``modelswap.recording``: redacted as ``redactor`` says, observations written behind)
+so an interrupt leaves every finished observation stored.
 What it is not: the CLI (``modelswap.cli``) nor comparison.
 
 Sample 0 of an arm takes the arm's role; with ``repeat >= 2`` on the primary, samples 1
@@ -20,8 +21,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from modelswap.backends.base import Backend
+from modelswap.recording import Recorder
+from modelswap.redact import Redactor
 from modelswap.store.base import Store
-from modelswap.store.writer import BatchWriter
 from modelswap.types import ChatRequest, ObservationKey, Role, StoredObservation
 
 Progress = Callable[[StoredObservation], None]
@@ -73,22 +75,26 @@ def plan(requests: Sequence[ChatRequest], *, repeat: int, done: set[tuple[str, i
 async def record(requests: Sequence[ChatRequest], backend: Backend, store: Store, *, run: str, role: Role,
                  repeat: int = 1, concurrency: int = 8, retry_errors: bool = False,
                  on_observation: Progress | None = None, on_plan: Callable[[int, int], None] | None = None,
-                 ) -> RecordResult:
-    """Record ``requests`` through ``backend`` into ``store``; safe to interrupt and rerun."""
+                 redactor: Redactor | None = None) -> RecordResult:
+    """Record ``requests`` through ``backend`` into ``store``; safe to interrupt and rerun.
+
+    ``redactor`` rewrites what is stored (the configuration's ``redact:`` rules); the arm's own
+    key is always removed.
+    """
     if repeat < 1 or concurrency < 1:
         raise ValueError("repeat and concurrency must be at least 1")
     started = time.perf_counter()
-    await asyncio.to_thread(store.save_requests, run, list(requests))
+    recorder = Recorder(store, redactor=(redactor or Redactor()).with_secrets(backend.secrets))
+    await recorder.save_requests(run, requests)
     done = await asyncio.to_thread(store.recorded_keys, run, backend.arm, include_errors=not retry_errors)
     todo = plan(requests, repeat=repeat, done=done)
     if on_plan is not None:
         on_plan(len(requests) * repeat, len(todo))
     counts = {"recorded": 0, "errors": 0}
-    writer = BatchWriter(store)
-    await writer.start()
+    await recorder.start()
     try:
         jobs = iter(todo)
-        workers = [asyncio.create_task(_work(jobs, backend, writer, run, role, counts, on_observation))
+        workers = [asyncio.create_task(_work(jobs, backend, recorder, run, role, counts, on_observation))
                    for _ in range(min(concurrency, len(todo)))]
         try:
             await asyncio.gather(*workers)
@@ -97,20 +103,19 @@ async def record(requests: Sequence[ChatRequest], backend: Backend, store: Store
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
     finally:
-        await writer.close()
+        await recorder.close()
     return RecordResult(run=run, arm=backend.arm, planned=len(todo),
                         already_recorded=len(requests) * repeat - len(todo),
                         recorded=counts["recorded"], errors=counts["errors"],
                         elapsed_s=time.perf_counter() - started)
 
 
-async def _work(jobs: Iterator[tuple[ChatRequest, int]], backend: Backend, writer: BatchWriter, run: str,
+async def _work(jobs: Iterator[tuple[ChatRequest, int]], backend: Backend, recorder: Recorder, run: str,
                 role: Role, counts: dict[str, int], on_observation: Progress | None) -> None:
     for request, sample in jobs:
         observation = await backend.complete(seeded(request, run=run, sample=sample, arm=backend.arm))
-        stored = StoredObservation(key=ObservationKey(run=run, trial_id=request.id, arm=backend.arm, sample=sample),
-                                   role=role_of_sample(role, sample), observation=observation)
-        await writer.put(stored)
+        key = ObservationKey(run=run, trial_id=request.id, arm=backend.arm, sample=sample)
+        stored = await recorder.put_observation(key, role_of_sample(role, sample), observation)
         counts["recorded"] += 1
         counts["errors"] += observation.error is not None
         if on_observation is not None:

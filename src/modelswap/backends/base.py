@@ -1,6 +1,12 @@
-"""The backend extension point: something that answers a chat request.
+"""The arm abstraction: something that answers a chat request, on every path.
 
-What it is: the abstract ``Backend`` (one method) and ``FunctionBackend``, its test double.
+What it is: the abstract ``Backend`` (one method, ``complete``) and ``FunctionBackend``, its test
+double. A backend is all an arm needs to be recorded (``record``), judged, shadowed in-process
+(``modelswap.shadow``) and served or shadowed by the gateway (``modelswap.gateway.arms`` adapts any
+backend). Two optional parts: ``stream`` hands out the output piece by piece as it is generated
+(the default hands it out whole once complete), and ``capacity`` says how many calls an arm that
+computes in this process can run and queue before the gateway sheds load (``None``: it bounds
+nothing itself, as an HTTP pool or the asynchronous simulator).
 What it is not: retries, pooling or model loading; each concrete backend owns those.
 
 A backend never raises for an upstream failure: timeouts, HTTP errors and broken
@@ -13,9 +19,21 @@ import abc
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from modelswap.price import Price
 from modelswap.types import ChatRequest, ErrorInfo, Observation, Usage
+
+#: Receives each piece of an output as it is generated, on the caller's event loop.
+Deltas = Callable[[str], None]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Capacity:
+    """How many calls an arm runs at once (``in_flight``) and how many may wait for it (``queue``)."""
+
+    in_flight: int
+    queue: int
 
 
 class Backend(abc.ABC):
@@ -23,10 +41,27 @@ class Backend(abc.ABC):
 
     arm: str
     model: str
+    capacity: Capacity | None = None
 
     @abc.abstractmethod
     async def complete(self, request: ChatRequest) -> Observation:
         """Answer ``request``; failures are returned as data, never raised."""
+
+    async def stream(self, request: ChatRequest, deltas: Deltas) -> Observation:
+        """``complete``, calling ``deltas`` with each piece of the output as it is generated.
+
+        The pieces joined are the observation's output. By default nothing is generated piece by
+        piece: the whole output is one piece, handed out once the answer is complete.
+        """
+        observation = await self.complete(request)
+        if observation.output:
+            deltas(observation.output)
+        return observation
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Credentials this arm holds, which nothing may store (an API key); none by default."""
+        return ()
 
     async def aclose(self) -> None:  # noqa: B027 - optional: most backends hold nothing
         """Release pooled connections or loaded models; the default holds nothing."""

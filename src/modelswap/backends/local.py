@@ -41,12 +41,23 @@ A failure inside llama.cpp (context overflow, an unreadable file) is an ``ErrorI
 Timeout: a call that has no answer after ``timeout_s`` (waiting included) returns an
 ``ErrorInfo`` of kind ``timeout``. A call still waiting for the thread is cancelled; one
 already generating cannot be interrupted and runs to ``max_tokens`` before the next starts.
+
+Streaming (``stream``): the same llama.cpp call as ``complete`` (same tokens, same observation),
+watched by a logits processor that changes nothing: before each token is sampled it reads the
+tokens generated so far and hands out the text they complete, one token behind the generation.
+Text that could be the start of a stop sequence is held back until it is known not to be one;
+what is left when the call returns (the last token, or all of it after a stop) follows at once.
+
+Capacity: one call runs at a time (one model, one worker thread) and ``max_queue`` may wait;
+``capacity`` tells the gateway, which answers 503 (or drops a shadow) beyond that. ``record``
+and ``complete`` callers are not limited: they wait their turn.
 """
 
 from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -56,7 +67,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from modelswap.backends import gguf
-from modelswap.backends.base import Backend
+from modelswap.backends.base import Backend, Capacity, Deltas
 from modelswap.config import LocalArm
 from modelswap.errors import BackendError
 from modelswap.price import Price
@@ -66,6 +77,7 @@ if TYPE_CHECKING:
     from llama_cpp import Llama
 
 DEFAULT_MAX_TOKENS = 128
+logger = logging.getLogger(__name__)
 INSTALL_HINT = "install modelswap[local] (see README: the portable llama.cpp build)"
 _SAMPLING = ("temperature", "top_p", "top_k", "min_p", "stop", "seed", "repeat_penalty",
              "frequency_penalty", "presence_penalty")
@@ -90,7 +102,7 @@ class LocalBackend(Backend):
     def __init__(self, *, arm: str, model: str | None = None, model_path: str | Path | None = None,
                  chat_format: str | None = None, completion_template: str | None = None,
                  n_threads: int = 1, n_ctx: int = 2048, params: Mapping[str, Any] | None = None,
-                 price: Price | None = None, timeout_s: float = 60.0) -> None:
+                 price: Price | None = None, timeout_s: float = 60.0, max_queue: int = 16) -> None:
         self.arm = arm
         self._entry = _registry_entry(arm, model, model_path)
         self.model = model or (self._entry.name if self._entry else Path(str(model_path)).stem)
@@ -109,6 +121,7 @@ class LocalBackend(Backend):
         self.params = dict(params or {})
         self.price = price or Price()
         self.timeout_s = timeout_s
+        self.capacity = Capacity(in_flight=1, queue=max_queue)
         self._llama: Llama | None = None
         self._lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
@@ -119,7 +132,8 @@ class LocalBackend(Backend):
         model = arm.model if arm.model_path is None or "model" in arm.model_fields_set else None
         return cls(arm=name, model=model, model_path=arm.model_path, chat_format=arm.chat_format,
                    completion_template=arm.completion_template, n_threads=arm.n_threads, n_ctx=arm.n_ctx,
-                   params=arm.params, price=Price(**arm.price.model_dump()), timeout_s=arm.timeout_s)
+                   params=arm.params, price=Price(**arm.price.model_dump()), timeout_s=arm.timeout_s,
+                   max_queue=arm.max_queue)
 
     def __repr__(self) -> str:
         how = f"completion_template={self.completion_template!r}" if self.completion_template else \
@@ -128,11 +142,23 @@ class LocalBackend(Backend):
 
     async def complete(self, request: ChatRequest) -> Observation:
         """Answer ``request`` on the worker thread; failures come back as an ``ErrorInfo``."""
+        return await self._answer(request, None)
+
+    async def stream(self, request: ChatRequest, deltas: Deltas) -> Observation:
+        """``complete``, handing out the output's text to ``deltas`` as it is generated (see "Streaming")."""
+        loop = asyncio.get_running_loop()
+
+        def push(text: str) -> None:
+            loop.call_soon_threadsafe(deltas, text)
+
+        return await self._answer(request, push)
+
+    async def _answer(self, request: ChatRequest, push: Deltas | None) -> Observation:
         params = {**self.params, **request.params}
         started, t0 = time.time(), time.perf_counter()
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"modelswap-local-{self.arm}")
-        job = asyncio.get_running_loop().run_in_executor(self._pool, self._generate, request.messages, params)
+        job = asyncio.get_running_loop().run_in_executor(self._pool, self._generate, request.messages, params, push)
         try:
             async with asyncio.timeout(self.timeout_s):
                 result = await job
@@ -174,14 +200,15 @@ class LocalBackend(Backend):
             raise ValueError("neither model_path nor a registry model is set")
         return self._entry.materialize()
 
-    def _generate(self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any]) -> _Answer | ErrorInfo:
+    def _generate(self, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any],
+                  push: Deltas | None) -> _Answer | ErrorInfo:
         """Run on the worker thread: load once, then one llama.cpp call, timed."""
         with self._lock:
             try:
                 llama = self._load()
                 llama.reset()  # type: ignore[no-untyped-call]  # no prefix reuse: see "Reproducibility"
                 t0 = time.perf_counter()
-                output, response = self._call(llama, messages, params)
+                output, response = self._call(llama, messages, params, push)
                 latency_ms = (time.perf_counter() - t0) * 1000
                 counts = response.get("usage")
                 usage = Usage(prompt_tokens=int(counts["prompt_tokens"]),
@@ -191,18 +218,78 @@ class LocalBackend(Backend):
                 return ErrorInfo(kind="backend", message=f"{type(exc).__name__}: {exc}")
         return _Answer(output=output, finish_reason=finish_reason, usage=usage, latency_ms=latency_ms)
 
-    def _call(self, llama: Llama, messages: Sequence[Mapping[str, Any]],
-              params: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    def _call(self, llama: Llama, messages: Sequence[Mapping[str, Any]], params: Mapping[str, Any],
+              push: Deltas | None) -> tuple[str, Mapping[str, Any]]:
         kwargs = llama_kwargs(params, chat=self.completion_template is None)
+        prompt, transcript = render_conversation(messages)
+        if self.completion_template is not None and transcript:
+            kwargs["stop"] = [*_as_list(kwargs.get("stop")), *_TRANSCRIPT_STOPS]
+        pieces = None if push is None else _Pieces(llama, push, stops=_as_list(kwargs.get("stop")))
+        if pieces is not None:
+            from llama_cpp import LogitsProcessorList
+
+            kwargs["logits_processor"] = LogitsProcessorList([pieces])
+        response: Any
         if self.completion_template is None:
             chat: Any = fold_system(messages) if self.chat_format == "gemma" else plain_messages(messages)
-            response: Any = llama.create_chat_completion(messages=chat, **kwargs)
-            return response["choices"][0]["message"].get("content") or "", response
-        prompt, transcript = render_conversation(messages)
-        if transcript:
-            kwargs["stop"] = [*_as_list(kwargs.get("stop")), *_TRANSCRIPT_STOPS]
-        response = llama.create_completion(prompt=self.completion_template.replace("{prompt}", prompt), **kwargs)
-        return response["choices"][0]["text"], response
+            response = llama.create_chat_completion(messages=chat, **kwargs)
+            output = response["choices"][0]["message"].get("content") or ""
+        else:
+            response = llama.create_completion(prompt=self.completion_template.replace("{prompt}", prompt),
+                                               **kwargs)
+            output = response["choices"][0]["text"]
+        if pieces is not None:
+            pieces.finish(output)
+        return output, response
+
+
+class _Pieces:
+    """A llama.cpp logits processor that changes no logit: it hands out the text generated so far.
+
+    Called before each token is sampled, it finds the tokens generated so far (after the prompt,
+    which is what was evaluated before the first call) and pushes the new text they complete, but
+    never text that a stop sequence could still cut: what is pushed is always a start of the output.
+    """
+
+    def __init__(self, llama: Llama, push: Deltas, *, stops: Sequence[str]) -> None:
+        self._llama = llama
+        self._push = push
+        self._stops = [stop for stop in stops if stop]
+        self._prompt: int | None = None
+        self.sent = ""
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        evaluated = self._llama.n_tokens
+        if self._prompt is None:
+            self._prompt = evaluated
+            return scores
+        ids = self._llama.input_ids
+        text = self._llama.detokenize(ids[self._prompt:evaluated].tolist(),
+                                      prev_tokens=ids[:self._prompt].tolist()).decode("utf-8", errors="ignore")
+        self._send(text[:self._safe_end(text)])
+        return scores
+
+    def finish(self, output: str) -> None:
+        """The call returned ``output``: push what of it was not pushed yet."""
+        if output.startswith(self.sent):
+            self._send(output)
+        else:  # a stop the processor did not know (a chat format's own) cut what was already pushed
+            logger.debug("streamed text is not a start of the final output; the rest is not pushed")
+
+    def _send(self, text: str) -> None:
+        if len(text) > len(self.sent) and text.startswith(self.sent):
+            self._push(text[len(self.sent):])
+            self.sent = text
+
+    def _safe_end(self, text: str) -> int:
+        """Where text stops being safe: before any stop sequence, and before any start of one at its end."""
+        end = min([text.index(stop) for stop in self._stops if stop in text] or [len(text)])
+        for stop in self._stops:
+            for size in range(min(len(stop) - 1, end), 0, -1):
+                if text[:end].endswith(stop[:size]):
+                    end = min(end, len(text[:end]) - size)
+                    break
+        return end
 
 
 def llama_kwargs(params: Mapping[str, Any], *, chat: bool) -> dict[str, Any]:

@@ -1,24 +1,23 @@
 """The gateway's ASGI app: OpenAI-compatible endpoints in front of each route's arms.
 
 What it is: ``create_app(settings)``, a Starlette app with ``POST /v1/chat/completions``
-(forwarded to the route's serving arm; streamed responses relayed chunk by chunk as they
-arrive), ``POST /v1/embeddings`` (passed through to the route's primary arm, neither shadowed
-nor stored), ``GET /v1/models`` (the routes), ``/healthz``, ``/readyz`` and ``/metrics``;
-and ``app_from_env()``, the same app built from the environment, for uvicorn's workers. The
-lifespan opens the store, the write-behind recorder and the connection pools, and on
-shutdown stops shadowing, waits for running shadows (``shadow_grace_s``), writes everything
-accepted and closes. Every response carries ``x-request-id`` (the client's, else the trial id)
-and ``x-modelswap-arm`` (``none`` when refused before routing). Upstream answers, errors
-included, go back with their status, body and content type; a failed connection is a 502 and
-a timeout a 504, both OpenAI-shaped. What it is not: the shadow calls (``shadow``) or the
-routing decision (``routing``); nothing a shadow returns can reach this module's responses.
+(answered by the route's serving arm, whatever its backend: an HTTP arm's answer relayed as it
+arrives, a local or simulated arm's rendered as OpenAI's; see ``modelswap.gateway.arms``),
+``POST /v1/embeddings`` (passed through to the route's primary arm when it is an HTTP endpoint,
+neither shadowed nor stored), ``GET /v1/models`` (the routes), ``/healthz``, ``/readyz`` and
+``/metrics``; and ``app_from_env()``, the same app built from the environment, for uvicorn's
+workers. The lifespan opens the store, the recorder and the arms, and on shutdown stops
+shadowing, waits for running shadows (``shadow_grace_s``), writes everything accepted and
+closes. Every response carries ``x-request-id`` (the client's, else the trial id) and
+``x-modelswap-arm`` (``none`` when refused before routing). What it is not: the calls to arms
+(``arms``), the shadow calls (``shadow``) or the routing decision (``routing``); nothing a shadow
+returns can reach this module's responses.
 """
 
 from __future__ import annotations
 
 import itertools
 import os
-import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -27,20 +26,17 @@ from typing import Any
 
 import orjson
 from starlette.applications import Starlette
-from starlette.background import BackgroundTask
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from modelswap.config import RouteConfig, Settings, load_settings
 from modelswap.errors import ConfigError
+from modelswap.gateway.arms import GatewayArm, Hooks, build_arms
 from modelswap.gateway.metrics import Metrics
-from modelswap.gateway.observe import StreamObserver, Timing, error_observation, observe_body
-from modelswap.gateway.redact import Redactor
 from modelswap.gateway.routing import decide
-from modelswap.gateway.shadow import ShadowEngine
-from modelswap.gateway.trials import Trial, TrialRecorder, chat_request
-from modelswap.gateway.upstream import Answer, Upstream, UpstreamError, build_upstreams
+from modelswap.gateway.shadow import ShadowEngine, arm_calls
+from modelswap.gateway.trials import Trial, chat_request
 from modelswap.gateway.wire import (
     DEFAULT_MAX_BODY_BYTES,
     ClientError,
@@ -49,8 +45,10 @@ from modelswap.gateway.wire import (
     parse_embeddings_body,
     read_body,
 )
+from modelswap.observe import Timing
+from modelswap.recording import Recorder, redactor_for
 from modelswap.store import open_store
-from modelswap.types import ErrorInfo, Observation
+from modelswap.types import Observation
 
 CATEGORY_HEADER = "x-modelswap-category"
 ENV_MAX_BODY_BYTES = "MODELSWAP_MAX_BODY_BYTES"
@@ -59,7 +57,7 @@ ENV_MAX_BODY_BYTES = "MODELSWAP_MAX_BODY_BYTES"
 def create_app(settings: Settings, *, store_url: str | None = None, env: Mapping[str, str] | None = None,
                max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, shadow_grace_s: float = 10.0) -> Starlette:
     """The gateway for ``settings``; arms' keys are read from ``env`` (default: the process environment) now."""
-    gateway = _Gateway(settings, upstreams=build_upstreams(settings, env=os.environ if env is None else env),
+    gateway = _Gateway(settings, arms=build_arms(settings, env=os.environ if env is None else env),
                        store_url=store_url or settings.store, max_body_bytes=max_body_bytes,
                        shadow_grace_s=shadow_grace_s)
     routes = [
@@ -89,28 +87,31 @@ def app_from_env() -> Starlette:
 
 
 class _Gateway:
-    """The state of one app: routes, upstreams, metrics and, while running, the recorder and engine."""
+    """The state of one app: routes, arms, metrics and, while running, the recorder and engine."""
 
-    def __init__(self, settings: Settings, *, upstreams: dict[str, Upstream], store_url: str,
+    def __init__(self, settings: Settings, *, arms: dict[str, GatewayArm], store_url: str,
                  max_body_bytes: int, shadow_grace_s: float) -> None:
         self.settings = settings
-        self.upstreams = upstreams
+        self.arms = arms
         self.store_url = store_url
         self.max_body_bytes = max_body_bytes
         self.shadow_grace_s = shadow_grace_s
         self.metrics = Metrics()
+        self.recorder: Recorder | None = None
         self.engine: ShadowEngine | None = None
         self.new_id = _Ids()
+        self.hooks = Hooks(count=self._count, after=self._after)
 
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         store = open_store(self.store_url)
-        redactor = Redactor(self.settings.redact, secrets=[u.api_key for u in self.upstreams.values() if u.api_key])
-        recorder = TrialRecorder(store, redactor=redactor)
+        secrets = [secret for arm in self.arms.values() for secret in arm.backend.secrets]
+        recorder = Recorder(store, redactor=redactor_for(self.settings, secrets=secrets))
         await recorder.start()
-        for upstream in self.upstreams.values():
-            upstream.open()
-        self.engine = ShadowEngine(routes=self.settings.routes, upstreams=self.upstreams, recorder=recorder,
+        for arm in self.arms.values():
+            arm.open()
+        self.recorder = recorder
+        self.engine = ShadowEngine(routes=self.settings.routes, arms=arm_calls(self.arms), recorder=recorder,
                                    metrics=self.metrics)
         try:
             yield
@@ -118,8 +119,8 @@ class _Gateway:
             engine, self.engine = self.engine, None
             await engine.close(grace_s=self.shadow_grace_s)
             await recorder.close()
-            for upstream in self.upstreams.values():
-                await upstream.aclose()
+            for arm in self.arms.values():
+                await arm.aclose()
             store.close()
 
     async def chat_completions(self, request: Request) -> Response:
@@ -138,60 +139,7 @@ class _Gateway:
                       decision=decision, authorization=request.headers.get("authorization"),
                       request=chat_request(body, trial_id=trial_id, category=request.headers.get(CATEGORY_HEADER)))
         headers = {"x-request-id": request_id, "x-modelswap-arm": decision.serving}
-        return await self._forward(trial, self.upstreams[decision.serving], headers, engine)
-
-    async def _forward(self, trial: Trial, upstream: Upstream, headers: dict[str, str],
-                       engine: ShadowEngine) -> Response:
-        """Send ``trial`` to its serving arm; relay the answer; hand the observation to the engine after."""
-        payload, params = upstream.prepare(trial.body)
-        started, t0 = time.time(), time.perf_counter()
-        try:
-            answer = await upstream.post("primary", upstream.url, payload, upstream.headers(trial.authorization))
-            content = await answer.read() if not trial.stream or not answer.ok else None
-        except UpstreamError as exc:
-            timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
-            refusal = _upstream_failure(upstream, exc)
-            error = ErrorInfo(kind=exc.kind, message=upstream.redact(str(exc)))
-            observation = error_observation(arm=upstream.name, model=upstream.arm.model, params=params,
-                                            timing=timing, error=error)
-            self._count(trial, upstream, refusal.status, timing)
-            return error_response(refusal, headers=headers,
-                                  background=BackgroundTask(_after_primary, engine, trial, observation))
-        if content is not None:
-            timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
-            observation = observe_body(arm=upstream.name, model=upstream.arm.model, status=answer.status,
-                                       content=content, price=upstream.price, timing=timing, params=params,
-                                       redact=upstream.redact)
-            self._count(trial, upstream, answer.status, timing)
-            return Response(content, status_code=answer.status, media_type=answer.content_type, headers=headers,
-                            background=BackgroundTask(_after_primary, engine, trial, observation))
-        relay = self._relay(trial, upstream, answer, engine, started=started, t0=t0, params=params)
-        return StreamingResponse(relay, status_code=answer.status, media_type=answer.content_type, headers=headers)
-
-    async def _relay(self, trial: Trial, upstream: Upstream, answer: Answer, engine: ShadowEngine, *,
-                     started: float, t0: float, params: dict[str, Any]) -> AsyncIterator[bytes]:
-        """Pass the upstream's SSE bytes on as they arrive; then record and shadow."""
-        observer = StreamObserver()
-        ttft_ms: float | None = None
-        broken: ErrorInfo | None = None
-        try:
-            async for chunk in answer.chunks():
-                if ttft_ms is None:
-                    ttft_ms = (time.perf_counter() - t0) * 1000
-                observer.feed(chunk)
-                yield chunk
-        except UpstreamError as exc:
-            broken = ErrorInfo(kind=exc.kind, message=upstream.redact(f"stream broke: {exc}"))
-        finally:
-            answer.release()
-            timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000, ttft_ms=ttft_ms)
-            observation = observer.observation(arm=upstream.name, model=upstream.arm.model, price=upstream.price,
-                                               timing=timing, params=params, redact=upstream.redact)
-            if broken is not None:
-                observation = error_observation(arm=upstream.name, model=upstream.arm.model, error=broken,
-                                                timing=timing, params=params)
-            self._count(trial, upstream, answer.status, timing)
-            engine.after_primary(trial, observation)
+        return await self.arms[decision.serving].serve(trial, headers=headers, hooks=self.hooks)
 
     async def embeddings(self, request: Request) -> Response:
         """Pass an embeddings request to the route's primary arm (its model id swapped in); answer as it answers."""
@@ -201,19 +149,16 @@ class _Gateway:
             route = self._route(body["model"])
         except ClientError as exc:
             return error_response(exc, headers={"x-request-id": request_id, "x-modelswap-arm": "none"})
-        upstream = self.upstreams[route.primary]
-        headers = {"x-request-id": request_id, "x-modelswap-arm": upstream.name}
+        arm = self.arms[route.primary]
+        headers = {"x-request-id": request_id, "x-modelswap-arm": arm.name}
+        authorization = request.headers.get("authorization")
         try:
-            answer = await upstream.post("primary", upstream.embeddings_url,
-                                         orjson.dumps({**body, "model": upstream.arm.model}),
-                                         upstream.headers(request.headers.get("authorization")))
-            content = await answer.read()
-        except UpstreamError as exc:
-            refusal = _upstream_failure(upstream, exc)
-            self.metrics.embedding_requests.labels(body["model"], upstream.name, str(refusal.status)).inc()
-            return error_response(refusal, headers=headers)
-        self.metrics.embedding_requests.labels(body["model"], upstream.name, str(answer.status)).inc()
-        return Response(content, status_code=answer.status, media_type=answer.content_type, headers=headers)
+            status, content_type, content = await arm.embeddings(body, authorization=authorization)
+        except ClientError as exc:
+            self.metrics.embedding_requests.labels(body["model"], arm.name, str(exc.status)).inc()
+            return error_response(exc, headers=headers)
+        self.metrics.embedding_requests.labels(body["model"], arm.name, str(status)).inc()
+        return Response(content, status_code=status, media_type=content_type, headers=headers)
 
     async def models(self, request: Request) -> Response:
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "modelswap"}
@@ -243,9 +188,14 @@ class _Gateway:
             raise RuntimeError("the gateway is not running: its lifespan has not started")
         return self.engine
 
-    def _count(self, trial: Trial, upstream: Upstream, status: int, timing: Timing) -> None:
-        self.metrics.requests.labels(trial.route, upstream.name, str(status)).inc()
-        self.metrics.latency.labels(trial.route, upstream.name).observe(timing.latency_ms / 1000)
+    def _count(self, trial: Trial, arm: str, status: int, timing: Timing) -> None:
+        self.metrics.requests.labels(trial.route, arm, str(status)).inc()
+        self.metrics.latency.labels(trial.route, arm).observe(timing.latency_ms / 1000)
+
+    def _after(self, trial: Trial, observation: Observation) -> None:
+        """The serving arm's answer is out: record the trial and shadow it (never after shutdown began)."""
+        if self.engine is not None:
+            self.engine.after_primary(trial, observation)
 
 
 class _Ids:
@@ -257,19 +207,6 @@ class _Ids:
 
     def __call__(self) -> str:
         return f"{self._prefix}{next(self._counter):016x}"
-
-
-async def _after_primary(engine: ShadowEngine, trial: Trial, observation: Observation) -> None:
-    """On the event loop (a sync function would run in a worker thread): record and shadow."""
-    engine.after_primary(trial, observation)
-
-
-def _upstream_failure(upstream: Upstream, exc: UpstreamError) -> ClientError:
-    if exc.kind == "timeout":
-        return ClientError(f"the serving arm {upstream.name!r} did not answer in time", status=504,
-                           code="upstream_timeout")
-    return ClientError(f"the serving arm {upstream.name!r} is unreachable ({upstream.redact(str(exc))})", status=502,
-                       code="upstream_unreachable")
 
 
 def _json(payload: dict[str, Any], status: int = 200) -> Response:

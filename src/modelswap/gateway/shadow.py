@@ -1,19 +1,22 @@
 """The shadow engine: after the primary answered, call the candidates (and the replica), bounded.
 
-What it is: ``ShadowEngine.after_primary``, called once the primary's response is on its way.
-It records the trial's request and primary observation, then offers one shadow call per
-candidate (role ``candidate``, sample 0) and, when the decision says so, a second call to the
-primary (role ``replica``, sample 1). Each route has a lane: at most ``max_in_flight`` calls
-running and ``queue_size`` waiting; a call beyond that is dropped and counted, so memory stays
-bounded and nothing ever waits on the client's path. A shadow call uses the arm's shadow pool,
-is never retried, has the route's ``shadow.timeout_s`` as its deadline, streams when the client
-streamed (so time-to-first-token compares), and ends as an observation: timeouts, HTTP errors,
-broken connections and garbage bodies are ``ErrorInfo`` data, never exceptions. Shadow spend is
+What it is: ``ShadowEngine``, the one engine of the gateway and of in-process shadowing
+(``modelswap.shadow``). It takes a call function per arm (``ArmCall``: for a ``Trial``, an
+awaitable observation; ``modelswap.gateway.arms`` makes them, whatever the arm's backend) and
+nothing else about arms. ``after_primary``, called once the primary's response is on its way,
+records the trial's request and primary observation, then offers one shadow call per candidate
+(role ``candidate``, sample 0) and, when the decision says so, a second call to the primary (role
+``replica``, sample 1). Each route has a lane: at most ``max_in_flight`` calls running and
+``queue_size`` waiting; a call beyond that is dropped and counted, and so is a call its arm refuses
+at once (``ArmBusy``: a saturated local model), so memory stays bounded and nothing ever waits on
+the client's path. Every call has the route's ``shadow.timeout_s`` as its deadline, is never
+retried, and ends as an observation: timeouts, HTTP errors, broken connections and garbage bodies
+are ``ErrorInfo`` data, never exceptions. The same metrics are kept on every path. Shadow spend is
 summed per route and UTC day and fed back to routing (the daily budget).
 
-What it is not: the routing decision (``modelswap.gateway.routing``) or the storage
-(``modelswap.gateway.trials``). ``close`` stops new shadows, waits up to a grace period for
-those running, and records the ones it must cancel as timeouts.
+What it is not: the routing decision (``modelswap.gateway.routing``), the calls themselves
+(``modelswap.gateway.arms``) or the storage (``modelswap.recording``). ``close`` stops new shadows,
+waits up to a grace period for those running, and records the ones it must cancel as timeouts.
 """
 
 from __future__ import annotations
@@ -21,17 +24,31 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from modelswap.config import RouteConfig
+from modelswap.gateway.admission import ArmBusy
 from modelswap.gateway.metrics import Metrics
-from modelswap.gateway.observe import StreamObserver, Timing, error_observation, observe_body
-from modelswap.gateway.trials import Trial, TrialRecorder
-from modelswap.gateway.upstream import Upstream, UpstreamError
-from modelswap.types import ErrorInfo, Observation, ObservationKey, Role, StoredObservation
+from modelswap.gateway.trials import Trial
+from modelswap.observe import Timing, error_observation
+from modelswap.recording import Recorder
+from modelswap.types import ErrorInfo, Observation, ObservationKey, Role
+
+if TYPE_CHECKING:
+    from modelswap.gateway.arms import GatewayArm
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ArmCall:
+    """How the engine calls one arm: ``call`` (may raise ``ArmBusy`` before it starts) and the arm's model id."""
+
+    call: Callable[[Trial], Awaitable[Observation]]
+    model: str
 
 
 class _Lane:
@@ -47,10 +64,10 @@ class _Lane:
 class ShadowEngine:
     """Runs every route's shadow calls within their bounds and records every outcome."""
 
-    def __init__(self, *, routes: Mapping[str, RouteConfig], upstreams: Mapping[str, Upstream],
-                 recorder: TrialRecorder, metrics: Metrics, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, *, routes: Mapping[str, RouteConfig], arms: Mapping[str, ArmCall], recorder: Recorder,
+                 metrics: Metrics, clock: Callable[[], float] = time.time) -> None:
         self.routes = routes
-        self.upstreams = upstreams
+        self.arms = arms
         self.recorder = recorder
         self.metrics = metrics
         self.clock = clock
@@ -67,7 +84,7 @@ class ShadowEngine:
 
     def after_primary(self, trial: Trial, primary: Observation) -> None:
         """Record the trial and its primary observation; offer its shadow calls. Never waits, never raises."""
-        self.recorder.record_request(trial.route, trial.request)
+        self.recorder.request(trial.route, trial.request)
         self._record(trial, primary, role="primary", sample=0)
         for arm in trial.decision.shadows:
             self._offer(trial, arm, role="candidate", sample=0)
@@ -87,8 +104,7 @@ class ShadowEngine:
     def _offer(self, trial: Trial, arm: str, *, role: Role, sample: int) -> None:
         lane = self._lanes[trial.route]
         if self._closing or lane.admitted >= lane.capacity:
-            self.dropped += 1
-            self.metrics.shadow_dropped.labels(trial.route, arm).inc()
+            self._drop(trial.route, arm)
             return
         lane.admitted += 1
         self._gauge(trial.route, lane)
@@ -102,23 +118,41 @@ class ShadowEngine:
             async with lane.slots:
                 lane.running += 1
                 self._gauge(trial.route, lane)
-                self.sent += 1
-                self.metrics.shadow_sent.labels(trial.route, arm).inc()
-                started, t0 = time.time(), time.perf_counter()
                 try:
-                    observation = await self._call(trial, self.upstreams[arm])
+                    observation = await self._call(trial, arm)
                 finally:
                     lane.running -= 1
         except asyncio.CancelledError:
             timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
-            error = ErrorInfo(kind="timeout", message="shadow call cancelled at gateway shutdown")
-            self._finish(trial, error_observation(arm=arm, model=self.upstreams[arm].arm.model, error=error,
-                                                  timing=timing, params={}), role=role, sample=sample)
+            error = ErrorInfo(kind="timeout", message="shadow call cancelled at shutdown")
+            self._finish(trial, error_observation(arm=arm, model=self.arms[arm].model, error=error, timing=timing,
+                                                  params=dict(trial.request.params)), role=role, sample=sample)
             raise
         finally:
             lane.admitted -= 1
             self._gauge(trial.route, lane)
-        self._finish(trial, observation, role=role, sample=sample)
+        if observation is not None:
+            self._finish(trial, observation, role=role, sample=sample)
+
+    async def _call(self, trial: Trial, arm: str) -> Observation | None:
+        """One shadow call within the route's ``shadow.timeout_s``; None when the arm refused it (dropped)."""
+        timeout_s = self.routes[trial.route].shadow.timeout_s
+        started, t0 = time.time(), time.perf_counter()
+        try:
+            pending = self.arms[arm].call(trial)
+        except ArmBusy:
+            self._drop(trial.route, arm)
+            return None
+        self.sent += 1
+        self.metrics.shadow_sent.labels(trial.route, arm).inc()
+        try:
+            async with asyncio.timeout(timeout_s):
+                return await pending
+        except TimeoutError:
+            error = ErrorInfo(kind="timeout", message=f"no answer within shadow.timeout_s={timeout_s}")
+        timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
+        return error_observation(arm=arm, model=self.arms[arm].model, error=error, timing=timing,
+                                 params=dict(trial.request.params))
 
     def _finish(self, trial: Trial, observation: Observation, *, role: Role, sample: int) -> None:
         labels = (trial.route, observation.arm)
@@ -134,43 +168,13 @@ class ShadowEngine:
             self.metrics.shadow_spend.labels(*labels).inc(observation.cost_usd)
         self._record(trial, observation, role=role, sample=sample)
 
-    async def _call(self, trial: Trial, upstream: Upstream) -> Observation:
-        """One shadow call, never retried, within the route's ``shadow.timeout_s``; failures become data."""
-        timeout_s = self.routes[trial.route].shadow.timeout_s
-        payload, params = upstream.prepare(trial.body)
-        started, t0 = time.time(), time.perf_counter()
-        ttft_ms: float | None = None
-
-        def timing() -> Timing:
-            return Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000, ttft_ms=ttft_ms)
-
-        arm, model = upstream.name, upstream.arm.model
-        try:
-            async with asyncio.timeout(timeout_s):
-                answer = await upstream.post("shadow", upstream.url, payload, upstream.headers(trial.authorization))
-                if not trial.stream or not answer.ok:
-                    content = await answer.read()
-                    return observe_body(status=answer.status, content=content, price=upstream.price,
-                                        timing=timing(), arm=arm, model=model, params=params, redact=upstream.redact)
-                observer = StreamObserver()
-                try:
-                    async for chunk in answer.chunks():
-                        if ttft_ms is None:
-                            ttft_ms = (time.perf_counter() - t0) * 1000
-                        observer.feed(chunk)
-                finally:
-                    answer.release()
-                return observer.observation(price=upstream.price, timing=timing(), arm=arm, model=model,
-                                            params=params, redact=upstream.redact)
-        except TimeoutError:
-            error = ErrorInfo(kind="timeout", message=f"no answer within shadow.timeout_s={timeout_s}")
-        except UpstreamError as exc:
-            error = ErrorInfo(kind=exc.kind, message=upstream.redact(str(exc)))
-        return error_observation(error=error, timing=timing(), arm=arm, model=model, params=params)
+    def _drop(self, route: str, arm: str) -> None:
+        self.dropped += 1
+        self.metrics.shadow_dropped.labels(route, arm).inc()
 
     def _record(self, trial: Trial, observation: Observation, *, role: Role, sample: int) -> None:
         key = ObservationKey(run=trial.route, trial_id=trial.id, arm=observation.arm, sample=sample)
-        if not self.recorder.record(StoredObservation(key=key, role=role, observation=observation)):
+        if not self.recorder.observation(key, role, observation):
             logger.warning("observation of trial %s (%s) dropped: the store writer is full or closed", trial.id, role)
 
     def _gauge(self, route: str, lane: _Lane) -> None:
@@ -179,3 +183,8 @@ class ShadowEngine:
 
     def _today(self) -> str:
         return datetime.fromtimestamp(self.clock(), UTC).date().isoformat()
+
+
+def arm_calls(arms: Mapping[str, GatewayArm]) -> dict[str, ArmCall]:
+    """The engine's call function of every arm: its ``shadow`` call."""
+    return {name: ArmCall(call=arm.shadow, model=arm.model) for name, arm in arms.items()}

@@ -3,7 +3,8 @@
 What it is: ``read_body`` (size-limited), ``parse_chat_body`` (JSON object with ``model`` and
 ``messages``), ``parse_embeddings_body`` (``model`` and ``input``), ``ClientError`` (a refusal
 carrying its status, param and code) and ``error_response`` (``{"error": {"message", "type",
-"param", "code"}}``). What it is not: the upstream side (``modelswap.gateway.upstream``) or routing.
+"param", "code"}}``, shaped by ``modelswap.openai_wire``). What it is not: the arms' side
+(``modelswap.gateway.arms``) or routing.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import orjson
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
+
+from modelswap.openai_wire import error_body
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
@@ -32,8 +35,7 @@ class ClientError(ValueError):
 def error_response(error: ClientError, *, headers: dict[str, str] | None = None,
                    background: BackgroundTask | None = None) -> Response:
     """The OpenAI-shaped JSON error for ``error``."""
-    kind = "server_error" if error.status >= 500 else "invalid_request_error"
-    body = {"error": {"message": error.message, "type": kind, "param": error.param, "code": error.code}}
+    body = error_body(error.message, status=error.status, param=error.param, code=error.code)
     return Response(orjson.dumps(body), status_code=error.status, media_type="application/json", headers=headers,
                     background=background)
 

@@ -1,12 +1,12 @@
-"""A background thread with its own event loop, holding the store's write-behind recorder.
+"""A background thread with its own event loop, holding the one recorder.
 
 What it is: ``Background``, started once per in-process wrapper (``modelswap.shadow``) or
 ``Experiment``. The caller's thread (or event loop) hands it work with ``call`` (a function run
-on the background loop, never waited for) or ``submit`` (a coroutine); observations reach the
-store through the gateway's ``TrialRecorder`` running on that loop, so the caller never waits
-on a shadow call or a database. ``close`` runs a last coroutine (stop shadowing), writes
-everything accepted, stops the loop and closes the store.
-What it is not: the shadow engine (``modelswap.inprocess.engine``) or the wrappers.
+on the background loop, never waited for) or ``submit`` (a coroutine); requests and
+observations reach the store through the ``Recorder`` running on that loop (redacting as the
+configuration says), so the caller never waits on a shadow call or a database. ``close`` runs a
+last coroutine (stop shadowing), writes everything accepted, stops the loop and closes the store.
+What it is not: the shadow engine (``modelswap.gateway.shadow``) or the wrappers.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
-from modelswap.gateway.trials import TrialRecorder
+from modelswap.recording import Recorder
+from modelswap.redact import Redactor
 from modelswap.store.base import Store
 
 T = TypeVar("T")
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 class Background:
     """One daemon thread running one event loop, and the recorder writing to ``store`` from it."""
 
-    def __init__(self, store: Store, *, name: str) -> None:
+    def __init__(self, store: Store, *, name: str, redactor: Redactor | None = None) -> None:
         self.store = store
         self.loop = asyncio.new_event_loop()
         self.dropped_calls = 0
@@ -36,7 +37,7 @@ class Background:
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._main, name=f"modelswap-{name}", daemon=True)
         self._thread.start()
-        self.recorder: TrialRecorder = self.run(self._start_recorder())
+        self.recorder: Recorder = self.run(self._start_recorder(redactor))
 
     def call(self, fn: Callable[..., object], *args: Any) -> bool:
         """Run ``fn(*args)`` on the background loop soon; never waits. ``False`` (counted) once closed."""
@@ -77,8 +78,8 @@ class Background:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
 
-    async def _start_recorder(self) -> TrialRecorder:
-        recorder = TrialRecorder(self.store)
+    async def _start_recorder(self, redactor: Redactor | None) -> Recorder:
+        recorder = Recorder(self.store, redactor=redactor)
         await recorder.start()
         return recorder
 

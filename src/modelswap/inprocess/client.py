@@ -4,14 +4,16 @@ What it is: ``ShadowedClient``, wrapping an ``openai.OpenAI`` or ``openai.AsyncO
 ``chat.completions.create(...)`` calls the wrapped client and returns exactly what it returned
 (the same object; a stream is handed back wrapped so its chunks can be watched as the caller
 reads them, each chunk unchanged), or raises exactly what it raised. Then, on a background
-thread with its own event loop, the route's shadow engine decides (``gateway.routing.decide``:
+thread with its own event loop, the gateway's shadow engine decides (``gateway.routing.decide``:
 sample rate, replica rate, budget, end time) and calls the candidates (and the replica) through
-modelswap backends, bounded like the gateway; every observation goes to the store under one trial
-id (the run is the route). The caller's thread only times the call and queues one callback.
-Everything else on the client passes through untouched.
+the same arms as the gateway (``modelswap.gateway.arms``: any backend; a stream when the caller
+streamed, so time-to-first-token compares), bounded and timed out like the gateway, with the
+same metrics (``engine.metrics``). Every observation goes to the store under one trial id (the
+run is the route), through the one recorder, redacted by the configuration's ``redact:`` rules
+(the wrapped client's own API key and every arm's are removed as well). The caller's thread only
+times the call and queues one callback. Everything else on the client passes through untouched.
 
-What it is not: streaming shadows (candidates are called without streaming, so their TTFT is
-not recorded), nor a wrapper of ``with_raw_response``, ``.parse`` or the Responses API.
+What it is not: a wrapper of ``with_raw_response``, ``.parse`` or the Responses API.
 ``close()`` (or ``with``/``async with``) stops shadowing, waits up to ``grace_s`` for running
 shadows and writes everything accepted.
 """
@@ -20,24 +22,29 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from modelswap.config import Settings, load_settings
+from modelswap.config import RouteConfig, Settings, load_settings
 from modelswap.errors import ConfigError
-from modelswap.gateway.observe import Timing
+from modelswap.gateway.arms import build_arms
+from modelswap.gateway.metrics import Metrics
 from modelswap.gateway.routing import decide
+from modelswap.gateway.shadow import ShadowEngine, arm_calls
 from modelswap.gateway.trials import Trial, chat_request
 from modelswap.inprocess.background import Background
-from modelswap.inprocess.engine import BackendShadowEngine, shadow_backends
 from modelswap.inprocess.primary import PrimaryArm, StreamTap, observe_failure, observe_response
+from modelswap.observe import Timing
+from modelswap.openai_wire import params_of
 from modelswap.price import Price
+from modelswap.recording import redactor_for
 from modelswap.store import open_store
 from modelswap.types import ErrorInfo, Observation
 
@@ -45,9 +52,10 @@ CLIENT_OPTIONS = frozenset({"extra_headers", "extra_query", "extra_body", "timeo
 
 
 class Shadowing:
-    """The state behind one wrapper: the route, its primary arm, the background loop and the engine."""
+    """The state behind one wrapper: the route, its primary arm, the background loop, its arms and the engine."""
 
-    def __init__(self, settings: Settings, *, route: str, store_url: str | None, grace_s: float) -> None:
+    def __init__(self, settings: Settings, *, route: str, store_url: str | None, grace_s: float,
+                 client_secrets: Iterable[str] = ()) -> None:
         if route not in settings.routes:
             names = ", ".join(sorted(settings.routes)) or "(none)"
             raise ConfigError(f"unknown route {route!r}; expected one of {names}", key="routes")
@@ -57,10 +65,13 @@ class Shadowing:
         self.primary = PrimaryArm(name=self.route.primary, model=primary.model,
                                   price=Price(**primary.price.model_dump()))
         self.grace_s = grace_s
-        backends = shadow_backends(settings, self.route)
-        self.background = Background(open_store(store_url or settings.store), name=f"shadow-{route}")
-        self.engine = BackendShadowEngine(routes={route: self.route}, backends=backends,
-                                          recorder=self.background.recorder)
+        self.arms = build_arms(settings, env=os.environ, names=_shadow_arms(self.route))
+        secrets = [*client_secrets, *(secret for arm in self.arms.values() for secret in arm.backend.secrets)]
+        self.background = Background(open_store(store_url or settings.store), name=f"shadow-{route}",
+                                     redactor=redactor_for(settings, secrets=secrets))
+        self.background.run(self._open())
+        self.engine = ShadowEngine(routes={route: self.route}, arms=arm_calls(self.arms),
+                                   recorder=self.background.recorder, metrics=Metrics())
 
     @property
     def closed(self) -> bool:
@@ -81,19 +92,29 @@ class Shadowing:
 
     def stream_ended(self, kwargs: dict[str, Any], tap: StreamTap, error: ErrorInfo | None, *,
                      started: float, t0: float) -> None:
-        observation = tap.observation(arm=self.primary, started_at=started, params=_params(kwargs), error=error,
-                                      latency_ms=(time.perf_counter() - t0) * 1000)
-        self.background.call(self._after_primary, kwargs, observation)
+        """The caller read the stream to its end (or stopped): read the chunks and shadow, in the background."""
+        latency_ms = (time.perf_counter() - t0) * 1000
+        self.background.call(self._after_stream, kwargs, tap, error, started, latency_ms)
 
     def close(self) -> None:
         self.background.close(self._stop)
 
+    async def _open(self) -> None:
+        for arm in self.arms.values():
+            arm.open()
+
     async def _stop(self) -> None:
         await self.engine.close(grace_s=self.grace_s)
-        await self.engine.aclose_backends()
+        for arm in self.arms.values():
+            await arm.aclose()
 
     def _after_response(self, kwargs: dict[str, Any], body: Any, timing: Timing) -> None:
         self._after_primary(kwargs, observe_response(body, arm=self.primary, timing=timing, params=_params(kwargs)))
+
+    def _after_stream(self, kwargs: dict[str, Any], tap: StreamTap, error: ErrorInfo | None, started: float,
+                      latency_ms: float) -> None:
+        self._after_primary(kwargs, tap.observation(arm=self.primary, started_at=started, latency_ms=latency_ms,
+                                                    params=_params(kwargs), error=error))
 
     def _after_primary(self, kwargs: dict[str, Any], observation: Observation) -> None:
         """On the background loop: decide, record the trial and its primary, offer the shadows."""
@@ -103,13 +124,19 @@ class Shadowing:
         key = user if isinstance(user, str) and user else trial_id
         decision = decide(self.route, request_key=key, now=datetime.now(UTC),
                           spent_usd=self.engine.spent_today(self.route_name))
-        trial = Trial(id=trial_id, route=self.route_name, body=body, stream=False, decision=decision,
-                      request=chat_request(body, trial_id=trial_id, category=None))
+        trial = Trial(id=trial_id, route=self.route_name, body=body, stream=body.get("stream") is True,
+                      decision=decision, request=chat_request(body, trial_id=trial_id, category=None))
         self.engine.after_primary(trial, observation)
 
 
+def _shadow_arms(route: RouteConfig) -> dict[str, int]:
+    """The arms that may shadow on ``route`` (its candidates, and its primary for replicas), with their pool size."""
+    names = [*route.candidates, *([route.primary] if route.shadow.replica_rate > 0 else [])]
+    return dict.fromkeys(names, route.shadow.max_in_flight)
+
+
 def _params(kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in _plain_body(kwargs).items() if k not in ("model", "messages", "stream", "stream_options")}
+    return params_of(_plain_body(kwargs))
 
 
 def _plain_body(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -192,8 +219,8 @@ class ShadowedClient:
         return getattr(self.client, name)
 
     @property
-    def engine(self) -> BackendShadowEngine:
-        """The shadow engine, for its counters: ``sent``, ``completed``, ``failed``, ``dropped``."""
+    def engine(self) -> ShadowEngine:
+        """The shadow engine, for its counters (``sent``, ``completed``, ``failed``, ``dropped``) and ``metrics``."""
         return self.shadowing.engine
 
     def close(self) -> None:
@@ -317,8 +344,10 @@ def shadow(client: Any, *, route: str, config: Settings | str | Path, store_url:
            grace_s: float = 10.0) -> ShadowedClient:
     """Wrap an ``openai.OpenAI``/``AsyncOpenAI`` so its chat completions are shadowed per ``route``."""
     settings = config if isinstance(config, Settings) else load_settings(config)
-    return ShadowedClient(client, Shadowing(settings, route=route, store_url=store_url, grace_s=grace_s),
-                          is_async=_is_async(client))
+    key = getattr(client, "api_key", None)
+    shadowing = Shadowing(settings, route=route, store_url=store_url, grace_s=grace_s,
+                          client_secrets=[key] if isinstance(key, str) else [])
+    return ShadowedClient(client, shadowing, is_async=_is_async(client))
 
 
 def _is_async(client: Any) -> bool:

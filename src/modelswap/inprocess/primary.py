@@ -1,9 +1,11 @@
 """The primary's observation, read from what the wrapped OpenAI client returned (or raised).
 
 What it is: ``observe_response`` (a whole ``ChatCompletion``), ``observe_failure`` (the SDK's
-exception) and ``StreamTap``, which watches the chunks of a streamed answer as the caller reads
-them. Nothing here changes what the caller gets; nothing here raises.
-What it is not: the wrappers (``modelswap.inprocess.client``).
+exception) and ``StreamTap``, which keeps the chunks of a streamed answer as the caller reads
+them (and when the first came) to be read later, off the caller's thread, by the wire module's
+``StreamReader``. Nothing here changes what the caller gets; nothing here raises.
+What it is not: the wrappers (``modelswap.inprocess.client``) or the reading of OpenAI's shapes
+(``modelswap.openai_wire``).
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from typing import Any
 
 import orjson
 
-from modelswap.gateway.observe import Timing, error_observation, observe_body
+from modelswap.observe import Timing, error_observation, observe_body, observe_stream
+from modelswap.openai_wire import StreamReader
 from modelswap.price import Price
-from modelswap.types import ErrorInfo, Observation, Usage
+from modelswap.types import ErrorInfo, Observation
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -53,40 +56,26 @@ def observe_failure(exc: BaseException, *, arm: PrimaryArm, timing: Timing, para
 
 @dataclass(kw_only=True, slots=True)
 class StreamTap:
-    """Reads ``ChatCompletionChunk`` objects as the caller consumes them; ``observation`` at the end."""
+    """Keeps the ``ChatCompletionChunk`` objects as the caller consumes them; ``observation`` at the end."""
 
-    pieces: list[str] = field(default_factory=list)
-    finish_reason: str | None = None
-    usage: Usage | None = None
-    model: str | None = None
+    chunks: list[Any] = field(default_factory=list)
     ttft_ms: float | None = None
 
     def feed(self, chunk: Any, *, elapsed_ms: float) -> None:
+        """Keep one chunk (read later: the caller's thread only appends)."""
         if self.ttft_ms is None:
             self.ttft_ms = elapsed_ms
-        model = getattr(chunk, "model", None)
-        self.model = model if isinstance(model, str) and model else self.model
-        usage = getattr(chunk, "usage", None)
-        if usage is not None:
-            self.usage = Usage(prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
-                               completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0))
-        for choice in getattr(chunk, "choices", None) or ():
-            if getattr(choice, "index", 0) != 0:
-                continue
-            delta = getattr(choice, "delta", None)
-            content = getattr(delta, "content", None)
-            if isinstance(content, str):
-                self.pieces.append(content)
-            if isinstance(getattr(choice, "finish_reason", None), str):
-                self.finish_reason = choice.finish_reason
+        self.chunks.append(chunk)
 
     def observation(self, *, arm: PrimaryArm, started_at: float, latency_ms: float, params: dict[str, Any],
                     error: ErrorInfo | None = None) -> Observation:
+        """What the chunks said (an ``invalid_response`` if the stream ended before a finish reason)."""
         timing = Timing(started_at=started_at, latency_ms=latency_ms, ttft_ms=self.ttft_ms)
-        if error is None and self.finish_reason is None:
-            error = ErrorInfo(kind="invalid_response", message="the stream ended before a finish_reason")
         if error is not None:
             return error_observation(arm=arm.name, model=arm.model, error=error, timing=timing, params=params)
-        return Observation(arm=arm.name, model=self.model or arm.model, output="".join(self.pieces),
-                           finish_reason=self.finish_reason, usage=self.usage, cost_usd=arm.price.cost_usd(self.usage),
-                           latency_ms=latency_ms, ttft_ms=self.ttft_ms, started_at=started_at, params=params)
+        reader = StreamReader()
+        for chunk in self.chunks:
+            dump = getattr(chunk, "model_dump", None)
+            reader.take(dump(mode="json") if callable(dump) else chunk)
+        return observe_stream(reader, arm=arm.name, model=arm.model, price=arm.price, timing=timing, params=params,
+                              require_done=False)

@@ -3,11 +3,13 @@
 What it is: ``create_sim_app``, a Starlette app answering ``POST /v1/chat/completions``
 (non-streaming, or ``stream: true`` as server-sent events split by words, with a final usage
 chunk when ``stream_options.include_usage`` is true), ``GET /v1/models`` and ``GET /healthz``,
-with bodies shaped exactly as OpenAI's. What it is not: the simulation (``simulate`` in
-``modelswap.sim.model``: the server gives the same output for the same request) nor the gateway.
+with bodies shaped exactly as OpenAI's (rendered by ``modelswap.openai_wire``). What it is not:
+the simulation (``simulate`` in ``modelswap.sim.model``: the server gives the same output for
+the same request) nor the gateway.
 
 How a body becomes a ``ChatRequest``: ``messages`` as is; ``params`` are the other fields
-except ``model``, ``messages``, ``metadata``, ``stream`` and ``stream_options``; the id is the
+except ``metadata`` and the wire's ``NOT_PARAMS`` (``model``, ``messages``, ``stream``,
+``stream_options``); the id is the
 ``x-request-id`` header, else the content hash of ``modelswap.traffic.content_id``. From
 ``metadata`` (which OpenAI allows as string values), ``modelswap_expect`` is read as the JSON
 of the request's ``expect`` and ``modelswap_category`` as its category; an ``openai`` arm
@@ -22,9 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import orjson
@@ -34,13 +35,11 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
+from modelswap.openai_wire import Completion, EventShape, completion_body, error_body, include_usage, params_of
 from modelswap.sim.model import SimOutcome, simulate
 from modelswap.sim.quirks import Quirks
 from modelswap.traffic import content_id
 from modelswap.types import ChatRequest
-
-NOT_PARAMS = frozenset({"model", "messages", "metadata", "stream", "stream_options"})
-_PIECES = re.compile(r"(?<=\s)(?=\S)")
 
 
 class BadRequest(ValueError):
@@ -72,7 +71,7 @@ def chat_request_from_body(body: Any, *, request_id: str | None = None) -> ChatR
         raise BadRequest("missing required parameter: 'messages'", param="messages", code="missing_required_parameter")
     if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
         raise BadRequest("'messages' must be a non-empty array of objects", param="messages")
-    params = {key: value for key, value in body.items() if key not in NOT_PARAMS}
+    params = {key: value for key, value in params_of(body).items() if key != "metadata"}
     metadata = body.get("metadata")
     metadata = metadata if isinstance(metadata, dict) else {}
     category = metadata.get("modelswap_category")
@@ -81,22 +80,10 @@ def chat_request_from_body(body: Any, *, request_id: str | None = None) -> ChatR
                        expect=_expect(metadata.get("modelswap_expect")))
 
 
-def completion_body(outcome: SimOutcome, *, completion_id: str, created: int) -> dict[str, Any]:
-    """The OpenAI ``chat.completion`` body of a successful outcome."""
-    usage = outcome.usage
-    return {
-        "id": completion_id, "object": "chat.completion", "created": created, "model": outcome.model,
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": outcome.output},
-                     "finish_reason": outcome.finish_reason, "logprobs": None}],
-        "usage": {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
-                  "total_tokens": usage.total_tokens},
-    }
-
-
-def error_body(message: str, *, status: int, param: str | None = None, code: str | None = None) -> dict[str, Any]:
-    """An OpenAI-shaped error body."""
-    kind = "rate_limit_error" if status == 429 else "server_error" if status >= 500 else "invalid_request_error"
-    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+def outcome_completion(outcome: SimOutcome) -> Completion:
+    """What a successful outcome answers, for the wire module to render."""
+    return Completion(output=outcome.output or "", finish_reason=outcome.finish_reason, usage=outcome.usage,
+                      model=outcome.model)
 
 
 class _SimService:
@@ -125,11 +112,12 @@ class _SimService:
         completion_id = _completion_id(chat.id, self.seed)
         created = int(time.time())
         if body.get("stream") is True:
-            options = body.get("stream_options")
-            include_usage = isinstance(options, dict) and options.get("include_usage") is True
-            chunks = _chunks(outcome, completion_id=completion_id, created=created, include_usage=include_usage)
-            return StreamingResponse(chunks, media_type="text/event-stream", headers={"cache-control": "no-cache"})
-        return _json(completion_body(outcome, completion_id=completion_id, created=created), 200)
+            shape = EventShape(completion_id=completion_id, created=created, model=outcome.model,
+                               include_usage=include_usage(body))
+            return StreamingResponse(_events(shape.events(outcome_completion(outcome))),
+                                     media_type="text/event-stream", headers={"cache-control": "no-cache"})
+        return _json(completion_body(outcome_completion(outcome), completion_id=completion_id, created=created,
+                                     model=outcome.model), 200)
 
     async def models(self, request: Request) -> Response:
         return _json({"object": "list", "data": [
@@ -139,27 +127,9 @@ class _SimService:
         return _json({"status": "ok", "model": self.model, "seed": self.seed}, 200)
 
 
-async def _chunks(outcome: SimOutcome, *, completion_id: str, created: int,
-                  include_usage: bool) -> AsyncIterator[bytes]:
-    """The SSE events of a streamed answer: role, one chunk per word, finish reason, usage, ``[DONE]``."""
-    head = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": outcome.model}
-    extra: dict[str, Any] = {"usage": None} if include_usage else {}
-
-    def event(delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
-        choice = {"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}
-        return _sse({**head, "choices": [choice], **extra})
-
-    yield event({"role": "assistant", "content": ""})
-    for piece in _PIECES.split(outcome.output or ""):
-        if piece:
-            yield event({"content": piece})
-    yield event({}, outcome.finish_reason)
-    if include_usage:
-        usage = outcome.usage
-        yield _sse({**head, "choices": [], "usage": {
-            "prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
-            "total_tokens": usage.total_tokens}})
-    yield b"data: [DONE]\n\n"
+async def _events(events: Iterator[bytes]) -> AsyncIterator[bytes]:
+    for event in events:
+        yield event
 
 
 async def _wait_unless_disconnected(request: Request, seconds: float) -> bool:
@@ -196,10 +166,6 @@ def _expect(raw: Any) -> dict[str, Any]:
 
 def _completion_id(request_id: str, seed: int) -> str:
     return "chatcmpl-" + hashlib.blake2b(f"{seed}\x00{request_id}".encode(), digest_size=12).hexdigest()
-
-
-def _sse(payload: dict[str, Any]) -> bytes:
-    return b"data: " + orjson.dumps(payload) + b"\n\n"
 
 
 def _json(payload: dict[str, Any], status: int) -> Response:
