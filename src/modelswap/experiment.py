@@ -98,11 +98,7 @@ class Experiment:
 
     async def aclose(self) -> None:
         """Wait up to ``grace_s`` for the candidates of ``arun`` too, then ``close`` without blocking the loop."""
-        if self._pending:
-            _, late = await asyncio.wait(set(self._pending), timeout=self.grace_s)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+        await _wait_or_cancel(self._pending, grace_s=self.grace_s)
         await asyncio.to_thread(self.close)
 
     def __enter__(self) -> Experiment:
@@ -159,11 +155,16 @@ class Experiment:
         self._record(trial, _answered(CANDIDATE, result, started, t0), role="candidate")
 
     async def _stop(self) -> None:
-        if self._running:
-            _, late = await asyncio.wait(set(self._running), timeout=self.grace_s)
-            for task in late:
-                task.cancel()
-            await asyncio.gather(*late, return_exceptions=True)
+        await _wait_or_cancel(self._running, grace_s=self.grace_s)
+
+
+async def _wait_or_cancel(tasks: set[asyncio.Task[Any]], *, grace_s: float) -> None:
+    """Wait up to ``grace_s`` for ``tasks``, then cancel those still running (each records itself as cancelled)."""
+    if tasks:
+        _, late = await asyncio.wait(set(tasks), timeout=grace_s)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
 
 
 def _request(request: ChatRequest | str) -> ChatRequest:

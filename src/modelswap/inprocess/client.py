@@ -150,7 +150,9 @@ def _plain_body(kwargs: dict[str, Any]) -> dict[str, Any]:
     return plain
 
 
-class _SyncCompletions:
+class _Completions:
+    """``chat.completions`` of the wrapped client: ``create`` timed and shadowed, everything else its own."""
+
     def __init__(self, inner: Any, shadowing: Shadowing) -> None:
         self._inner = inner
         self._shadowing = shadowing
@@ -158,6 +160,19 @@ class _SyncCompletions:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
+    def _failed(self, kwargs: dict[str, Any], exc: Exception, started: float, t0: float) -> None:
+        self._shadowing.failure(kwargs, exc, started=started, t0=t0)
+
+    def _answered(self, kwargs: dict[str, Any], response: Any, started: float, t0: float,
+                  tapped: type[TappedStream | AsyncTappedStream]) -> Any:
+        """What the caller gets: the response itself, or the stream wrapped to be watched."""
+        if kwargs.get("stream") is True:
+            return tapped(response, self._shadowing, kwargs, started=started, t0=t0)
+        self._shadowing.response(kwargs, response, started=started, t0=t0)
+        return response
+
+
+class _SyncCompletions(_Completions):
     def create(self, **kwargs: Any) -> Any:
         if self._shadowing.closed:
             return self._inner.create(**kwargs)
@@ -165,22 +180,12 @@ class _SyncCompletions:
         try:
             response = self._inner.create(**kwargs)
         except Exception as exc:
-            self._shadowing.failure(kwargs, exc, started=started, t0=t0)
+            self._failed(kwargs, exc, started, t0)
             raise
-        if kwargs.get("stream") is True:
-            return TappedStream(response, self._shadowing, kwargs, started=started, t0=t0)
-        self._shadowing.response(kwargs, response, started=started, t0=t0)
-        return response
+        return self._answered(kwargs, response, started, t0, TappedStream)
 
 
-class _AsyncCompletions:
-    def __init__(self, inner: Any, shadowing: Shadowing) -> None:
-        self._inner = inner
-        self._shadowing = shadowing
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
+class _AsyncCompletions(_Completions):
     async def create(self, **kwargs: Any) -> Any:
         if self._shadowing.closed:
             return await self._inner.create(**kwargs)
@@ -188,12 +193,9 @@ class _AsyncCompletions:
         try:
             response = await self._inner.create(**kwargs)
         except Exception as exc:
-            self._shadowing.failure(kwargs, exc, started=started, t0=t0)
+            self._failed(kwargs, exc, started, t0)
             raise
-        if kwargs.get("stream") is True:
-            return AsyncTappedStream(response, self._shadowing, kwargs, started=started, t0=t0)
-        self._shadowing.response(kwargs, response, started=started, t0=t0)
-        return response
+        return self._answered(kwargs, response, started, t0, AsyncTappedStream)
 
 
 class _Chat:
@@ -244,8 +246,10 @@ class ShadowedClient:
         await self.aclose()
 
 
-class TappedStream:
-    """A sync ``Stream`` handed to the caller chunk by chunk, watched on the way; the rest delegated."""
+class _Watched:
+    """What both tapped streams share: the stream, the tap, and telling the shadowing once it ended."""
+
+    _CLOSED = ErrorInfo(kind="connection", message="the caller closed the stream before its end")
 
     def __init__(self, stream: Any, shadowing: Shadowing, kwargs: dict[str, Any], *, started: float,
                  t0: float) -> None:
@@ -257,6 +261,25 @@ class TappedStream:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)
+
+    def _watch(self) -> Any:
+        raise NotImplementedError
+
+    def _feed(self, chunk: Any) -> None:
+        self._tap.feed(chunk, elapsed_ms=(time.perf_counter() - self._t0) * 1000)
+
+    @staticmethod
+    def _broke(exc: Exception) -> ErrorInfo:
+        return ErrorInfo(kind="connection", message=f"stream broke: {type(exc).__name__}: {exc}")
+
+    def _end(self, error: ErrorInfo | None) -> None:
+        if not self._ended:
+            self._ended = True
+            self._shadowing.stream_ended(self._kwargs, self._tap, error, started=self._started, t0=self._t0)
+
+
+class TappedStream(_Watched):
+    """A sync ``Stream`` handed to the caller chunk by chunk, watched on the way; the rest delegated."""
 
     def __iter__(self) -> Iterator[Any]:
         return self
@@ -272,39 +295,23 @@ class TappedStream:
 
     def close(self) -> None:
         self.stream.close()
-        self._end(ErrorInfo(kind="connection", message="the caller closed the stream before its end"))
+        self._end(self._CLOSED)
 
     def _watch(self) -> Iterator[Any]:
         error: ErrorInfo | None = None
         try:
             for chunk in self.stream:
-                self._tap.feed(chunk, elapsed_ms=(time.perf_counter() - self._t0) * 1000)
+                self._feed(chunk)
                 yield chunk
         except Exception as exc:
-            error = ErrorInfo(kind="connection", message=f"stream broke: {type(exc).__name__}: {exc}")
+            error = self._broke(exc)
             raise
         finally:
             self._end(error)
 
-    def _end(self, error: ErrorInfo | None) -> None:
-        if not self._ended:
-            self._ended = True
-            self._shadowing.stream_ended(self._kwargs, self._tap, error, started=self._started, t0=self._t0)
 
-
-class AsyncTappedStream:
+class AsyncTappedStream(_Watched):
     """An ``AsyncStream`` handed to the caller chunk by chunk, watched on the way; the rest delegated."""
-
-    def __init__(self, stream: Any, shadowing: Shadowing, kwargs: dict[str, Any], *, started: float,
-                 t0: float) -> None:
-        self.stream = stream
-        self._shadowing, self._kwargs, self._started, self._t0 = shadowing, kwargs, started, t0
-        self._tap = StreamTap()
-        self._ended = False
-        self._chunks = self._watch()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.stream, name)
 
     def __aiter__(self) -> AsyncIterator[Any]:
         return self
@@ -320,24 +327,19 @@ class AsyncTappedStream:
 
     async def close(self) -> None:
         await self.stream.close()
-        self._end(ErrorInfo(kind="connection", message="the caller closed the stream before its end"))
+        self._end(self._CLOSED)
 
     async def _watch(self) -> AsyncIterator[Any]:
         error: ErrorInfo | None = None
         try:
             async for chunk in self.stream:
-                self._tap.feed(chunk, elapsed_ms=(time.perf_counter() - self._t0) * 1000)
+                self._feed(chunk)
                 yield chunk
         except Exception as exc:
-            error = ErrorInfo(kind="connection", message=f"stream broke: {type(exc).__name__}: {exc}")
+            error = self._broke(exc)
             raise
         finally:
             self._end(error)
-
-    def _end(self, error: ErrorInfo | None) -> None:
-        if not self._ended:
-            self._ended = True
-            self._shadowing.stream_ended(self._kwargs, self._tap, error, started=self._started, t0=self._t0)
 
 
 def shadow(client: Any, *, route: str, config: Settings | str | Path, store_url: str | None = None,
