@@ -180,6 +180,18 @@ def test_the_echo_reads_the_last_user_message() -> None:
     assert _compare(GOOD, GEMMA_ECHO, request=request)["degenerate.echo"].status == "same"
 
 
+def test_the_echo_adds_up_the_system_prompt_and_the_user_message() -> None:
+    system = "You are a data extraction service. Reply with only a JSON object, no prose and no code fences."
+    user = ("Extract flight, origin, destination from the text below as a JSON object with exactly those keys.\n\n"
+            "Text: Flight LH 401 departs Frankfurt for New York at 10:05; boarding starts at gate Z15.")
+    request = ChatRequest(id="d3", messages=({"role": "system", "content": system}, {"role": "user", "content": user}))
+    answer = f"{system}\n\n{user} mendatang\n{system}"
+    assert (echo_share(answer, system), echo_share(answer, user)) == (0.483, 0.483)
+    assert echo_share(answer, (system, user)) == 0.967
+    found = _compare('{"flight": "LH 401", "origin": "Frankfurt", "destination": "New York"}', answer, request=request)
+    assert _summary(found["degenerate.echo"])[:2] == ("regression", "major")
+
+
 # --- readers: empty -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("text", "empty"), [
@@ -203,6 +215,8 @@ def test_is_empty(text: str, empty: bool) -> None:
     ("申し訳ありません。" * 20, "申し訳ありません", 20, 0.994),
     ("".join(f"{k}. Drink more water every day.\n" for k in range(1, 12)), "1. Drink more water every day.", 11, 1.0),
     (GOOD + " " + "and the " * 40, "and the", 40, 0.612),
+    ("サッカーって何？ 衣装\n" + "|\n" * 45, "|", 45, 0.881),         # symbol-only lines, 16 times or more
+    ("Text:\n" + "-\n" * 20, "-", 20, 0.867),                    # bare list markers
 ])
 def test_repetition_finds_loops(text: str, unit: str, repeats: int, share: float) -> None:
     loop = repetition(text)
@@ -230,6 +244,8 @@ def test_a_long_answer_that_ends_in_a_loop_is_a_loop_below_half_the_text() -> No
     "Sing, sing, the summer is here.",
     "Let it be, let it be, let it be, let it be\nWhisper words of wisdom, let it be",
     "1. Open Settings.\n2. Open Privacy.\n3. Open Location.\n4. Open Advanced.\n5. Tap Save.",
+    "Steps:\n" + "-\n" * 15,                                      # 15 symbol-only lines: under 16
+    "| a | b |\n|---|---|\n" + "| | |\n" * 10,                   # an empty table, 10 rows
     "\n".join(f"- item {k}: a point about Tea benefits" for k in range(1, 10)),
     "```python\ndef total(xs):\n    s = 0\n    for x in xs:\n        s += x\n    return s\n\n\nprint(total([1]))\n"
     "print(total([1]))\nprint(total([1]))\n```",

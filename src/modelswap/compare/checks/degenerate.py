@@ -16,22 +16,23 @@ or one Japanese or Chinese character, which are written without spaces):
 - empty: nothing but whitespace, or no letter or digit at all (``...``, ``**``). A bare ``{}``
   or ``[]`` is a JSON value, not an empty answer.
 - repetition: a unit repeated back-to-back, either a run of 1-32 tokens ("I am sorry I am sorry
-  ...", "申し訳ありません申し訳ありません...") or a block of 1-4 lines compared without their list
-  marker ("1. Buy milk" and "2. Buy milk" are the same line). It is a loop when the unit holds a
-  letter, repeats at least 5 times, covers at least 30 characters, and either covers at least
-  half of the answer or runs to the end of the answer with at least 8 repeats (a loop after a
-  good start, as when a model runs until its token limit). A refrain repeated 2-4 times, list
-  items sharing a prefix, numbered steps (the numbers differ), table rows and numbers never
-  qualify; an answer that parses as JSON is data, never a loop.
-- echo: the share of the answer's characters that are verbatim copies (whole tokens, in order)
-  of the last user message. A copy counts when it holds at least 4 words (a Japanese or Chinese
-  character counts half) and reproduces at least 80% of the message, or 80% of its question
-  (the last sentence ending in ``?``), or is a stretch of 30 words and two sentences starting at
-  the top of the message (its first tenth, or its second line under a one-line instruction: a
-  model copying the document it was given). The answer echoes when copies make
-  up at least half of it. Quoting a span of the prompt, JSON values extracted from it, and
-  restating the question in one clause ("The capital of France is Paris.") are not copies of
-  80% of anything.
+  ...", "申し訳ありません申し訳ありません...") or a block of 1-4 lines compared without their list marker ("1. Buy
+  milk" and "2. Buy milk" are the same line; a bare marker "-" is its own line). It is a loop when
+  the unit holds a letter (or, lines of symbols only, no digit, such as "|" or "-", repeat at least
+  16 times), repeats at least 5 times, covers at least 30 characters, and either covers at least half
+  of the answer or runs to the end of the answer with at least 8 repeats (a loop after a good start,
+  as when a model runs until its token limit). A refrain repeated 2-4 times, list items sharing a
+  prefix, numbered steps (the numbers differ), table rows and numbers never qualify; an answer that
+  parses as JSON is data, never a loop.
+- echo: the share of the answer's characters that are verbatim copies (whole tokens, in order) of
+  the prompt's texts (the system prompt and the last user message; copies of each add up). A copy
+  counts when it holds at least 4 words (a Japanese or Chinese character counts half) and reproduces
+  at least 80% of the message, or 80% of its question (the last sentence ending in ``?``), or is a
+  stretch of 30 words and two sentences starting at the top of the message (its first tenth, or its
+  second line under a one-line instruction: a model copying the document it was given). The answer
+  echoes when copies make up at least half of it. Quoting a span of the prompt, JSON values
+  extracted from it, and restating the question in one clause ("The capital of France is Paris.")
+  are not copies of 80% of anything.
 - length: runaway when the answer has at least 4 times the characters of the other side's and at
   least 400 more; an empty side is never the reference.
 - cutoff (also: Japanese prose of more than one sentence whose last one ends on a case particle
@@ -95,6 +96,7 @@ MIN_REPEATS = 5
 MIN_LOOP_CHARS = 30
 MIN_LOOP_SHARE = 0.5
 MIN_TAIL_REPEATS = 8
+MIN_SYMBOL_REPEATS = 16
 MIN_ECHO_WORDS = 4.0
 MIN_ECHO_COVERAGE = 0.8
 LONG_ECHO_WORDS = 30.0
@@ -157,22 +159,30 @@ def repetition(text: str) -> Loop | None:
     if _is_json(text):
         return None
     size = len(text.strip())
-    found = [loop for pieces, period in ((_tokens(text), MAX_TOKEN_PERIOD), (_lines(text), MAX_LINE_PERIOD))
-             for loop in _loops(text, pieces, period, size)]
+    found = [loop for pieces, period, lines in ((_tokens(text), MAX_TOKEN_PERIOD, False),
+                                                (_lines(text), MAX_LINE_PERIOD, True))
+             for loop in _loops(text, pieces, period, size, lines=lines)]
     qualified = [loop for loop in found if _qualifies(loop, size)]
     return max(qualified, key=lambda loop: loop.share, default=None)
 
 
-def echo_share(answer: str, prompt: str) -> float:
-    """The share (0-1) of ``answer``'s characters that copy ``prompt`` back (rule in the module docstring)."""
+def echo_share(answer: str, prompt: str | Sequence[str]) -> float:
+    """The share (0-1) of ``answer``'s characters that copy ``prompt`` back, or any of several prompt texts (a
+    system prompt and a user message copied one after the other add up; rule in the module docstring)."""
     size = len(answer.strip())
-    target = _tokens(prompt, _ECHO_TOKEN)
-    if not size or not target or _is_json(answer):
+    if not size or _is_json(answer):
         return 0.0
-    question, top = _question_range(prompt, target), _top(prompt, target)
-    copied = sum(pieces[-1].end - pieces[0].start for pieces, at in _copies(_tokens(answer, _ECHO_TOKEN), target)
-                 if _is_echo(pieces, at, target, question, top))
-    return round(min(1.0, copied / size), 3)
+    pieces = _tokens(answer, _ECHO_TOKEN)
+    spans: set[int] = set()
+    for text in (prompt,) if isinstance(prompt, str) else prompt:
+        target = _tokens(text, _ECHO_TOKEN)
+        if not target:
+            continue
+        question, top = _question_range(text, target), _top(text, target)
+        for copy, at in _copies(pieces, target):
+            if _is_echo(copy, at, target, question, top):
+                spans.update(range(copy[0].start, copy[-1].end))
+    return round(min(1.0, len(spans) / size), 3)
 
 
 def ends_mid_sentence(text: str) -> bool:
@@ -226,17 +236,20 @@ def _tokens(text: str, pattern: re.Pattern[str] = _TOKEN) -> list[_Piece]:
 def _lines(text: str) -> list[_Piece]:
     pieces, offset = [], 0
     for line in text.splitlines(keepends=True):
-        key = _SPACES.sub(" ", _MARKER.sub("", unicodedata.normalize("NFKC", line))).strip().casefold()
+        normal = unicodedata.normalize("NFKC", line)
+        key = _SPACES.sub(" ", _MARKER.sub("", normal)).strip().casefold() or normal.strip()  # a bare "-" stays
         if key:
             pieces.append(_Piece(key=key, start=offset, end=offset + len(line.rstrip())))
         offset += len(line)
     return pieces
 
 
-def _loops(text: str, pieces: list[_Piece], max_period: int, size: int) -> Iterator[Loop]:
+def _loops(text: str, pieces: list[_Piece], max_period: int, size: int, *, lines: bool) -> Iterator[Loop]:
     for start, period, covered in _longest_runs([piece.key for piece in pieces], max_period):
         unit = pieces[start:start + period]
-        if not any(char.isalpha() for piece in unit for char in piece.key):
+        chars = [char for piece in unit for char in piece.key]
+        if not any(char.isalpha() for char in chars) and not (
+                lines and not any(char.isdigit() for char in chars) and covered // period >= MIN_SYMBOL_REPEATS):
             continue
         last = start + covered - 1
         yield Loop(unit=_unit_text(text, pieces, start, period), repeats=covered // period,
@@ -470,8 +483,7 @@ def _echo(base: str, text: str, prompts: Sequence[str]) -> _Reading:
     def seen(share: float) -> str | None:
         return f"the prompt echoed back ({share:.0%} of the answer)" if share >= MIN_ECHO_SHARE else None
 
-    base_share = max((echo_share(base, prompt) for prompt in prompts), default=0.0)
-    share = max((echo_share(text, prompt) for prompt in prompts), default=0.0)
+    base_share, share = echo_share(base, prompts), echo_share(text, prompts)
     return _Reading(check="degenerate.echo", noun="an echoed prompt", base_seen=seen(base_share),
                     other_seen=seen(share), size=share,
                     details={"baseline_share": base_share, "candidate_share": share})
