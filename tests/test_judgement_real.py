@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 from modelswap.compare.checks import default_comparators
-from modelswap.compare.gate import load_policy
+from modelswap.compare.gate import Policy, load_policy
 from modelswap.compare.pipeline import compare_trials
 from modelswap.compare.source import trials_from_store
 from modelswap.demo import demo_traffic_path
@@ -122,11 +122,19 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
         opened.close()
 
 
+def judgement_policy() -> Policy:
+    """The default policy without its latency check: the arms record two at a time on a shared 2-core
+    machine, so their latencies say which arm ran beside which (and what else the machine was doing), not
+    which model is faster. What this test holds is the judgement of the answers."""
+    policy = load_policy()
+    return policy.model_copy(update={"checks": tuple(c for c in policy.checks if c.metric != "latency_p95_ratio")})
+
+
 def judge(store: Store, candidate: str) -> Report:
     stored = trials_from_store(store, run=RUN, baseline=BASELINE, candidate=candidate, replica="auto")
     assert stored.replica is not None, "the primary's replica (sample 1) is missing"
     return compare_trials(stored.trials, baseline=BASELINE, candidate=candidate, replica=stored.replica,
-                          policy=load_policy(), comparators=default_comparators(semantic=True))
+                          policy=judgement_policy(), comparators=default_comparators(semantic=True))
 
 
 def flagged_share(report: Report) -> float:
