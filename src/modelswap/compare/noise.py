@@ -24,9 +24,11 @@ Two tests, both must let a finding through for it to count:
    behaviour at a comparable size, paired; over the category's requests (or all requests
    when the category has fewer than ``MIN_CATEGORY_TRIALS`` with this check), the behaviour
    counts when the primary never shows it, or when the candidate shows it more often by more
-   than ``max(ABSOLUTE_MARGIN, RELATIVE_MARGIN * the primary's rate)`` *and* significantly
-   (one-sided exact sign test, which is McNemar's on one sample each, at ``ALPHA`` divided by
-   the number of behaviours both sides show: the family of rows that could fire by chance).
+   than ``max(ABSOLUTE_MARGIN, RELATIVE_MARGIN * the primary's rate)`` with a one-sided exact
+   sign test (McNemar's on one sample each) at ``MARGIN_P`` (0.25), or by any amount at
+   ``ALPHA`` (0.05). The rows are not corrected for their number: over 62 real requests a
+   SmolLM2 twin had 6 and 13 trials flagged on two seed sets, against 0 false ``no_go`` (the gate
+   compares the candidate's verdict rates with the replica's, judged by the same rows).
 
 Why both a margin and significance: a sampling primary shows many behaviours at modest
 rates, and a row that fires by chance turns all of that behaviour's findings into
@@ -143,18 +145,7 @@ class NoiseFloor:
         for checks in requests.values():
             for check, request in checks.items():
                 self._by_check[check].append(request)
-        self.family = max(1, self._count_family())
         self._evaluated: dict[tuple[Behaviour, str, float, Side], CheckNoise] = {}
-
-    def _count_family(self) -> int:
-        shown: dict[Behaviour, set[str]] = defaultdict(set)
-        for requests in self._by_check.values():
-            for request in requests:
-                for side, samples in (("c", request.candidate), ("r", request.replica)):
-                    for sample in samples:
-                        for key in sample:
-                            shown[key].add(side)
-        return sum(1 for sides in shown.values() if len(sides) == 2)
 
     def rows(self) -> list[CheckNoise]:
         """Every row evaluated so far (the report lists them)."""
