@@ -7,10 +7,12 @@
 # each alteration below is applied to a fresh copy, and the tests must fail (pytest exit 1, not
 # an import or collection error):
 #
-#   client-waits-sync      a non-streamed answer is sent only once every shadow call has ended
-#   client-waits-stream    a streamed answer's body ends only once every shadow call has ended
+#   client-waits-sync        a non-streamed answer is sent only once every shadow call has ended
+#   client-waits-stream      a streamed answer's body ends only once every shadow call has ended
 #   replica-on-primary-pool  shadow calls use their arm's serving pool (the replica takes the primary's)
-#   shadows-on-serving-pool  every shadow call goes through the serving arm's pool
+#   shadows-on-serving-pool  every shadow call goes through the serving arm's serving pool
+#
+# The alterations edit src/modelswap/gateway/arms.py (RelayArm) by exact anchors.
 #
 # Exit 0 when the copy passes and every alteration is caught; 1 when one survives; 2 when an
 # alteration no longer applies (the gateway's code moved: update the anchors below).
@@ -62,29 +64,30 @@ import sys
 from pathlib import Path
 
 gateway, mutation = Path(sys.argv[1]), sys.argv[2]
-# every shadow task of the engine, awaited (asyncio.wait: a cancelled waiter leaves them running)
-WAIT = "if engine._tasks:\n                await asyncio.wait(set(engine._tasks))"
-SEND = 'answer = await upstream.post("shadow", upstream.url, payload, upstream.headers(trial.authorization))'
+# await every running shadow task of the gateway's engine (hooks.after is the gateway's bound method;
+# asyncio.wait, not gather: a cancelled waiter must leave the shadows running)
+WAIT = ("            engine = hooks.after.__self__.engine\n"
+        "            if engine is not None and engine._tasks:\n"
+        "                await asyncio.wait(set(engine._tasks))\n")
+SEND = 'answer = await http.post("shadow", http.url, payload, http.headers(trial.authorization))'
+SYNC = ("            return Response(content, status_code=answer.status, media_type=answer.content_type, headers=headers,\n"
+        "                            background=_after(hooks, trial, observation))\n")
+STREAM_END = ("            hooks.count(trial, self.name, answer.status, timing)\n"
+              "            hooks.after(trial, observation)\n")
 EDITS = {
     "client-waits-sync": [
-        ("app.py", "import itertools\n", "import asyncio\nimport itertools\n"),
-        ("app.py",
-         "            return Response(content, status_code=answer.status, media_type=answer.content_type,"
-         " headers=headers,\n"
-         "                            background=BackgroundTask(_after_primary, engine, trial, observation))\n",
-         f"            engine.after_primary(trial, observation)\n            {WAIT}\n"
-         "            return Response(content, status_code=answer.status, media_type=answer.content_type,"
-         " headers=headers)\n"),
+        ("arms.py", SYNC, "            hooks.after(trial, observation)\n" + WAIT
+         + SYNC.replace(",\n                            background=_after(hooks, trial, observation))", ")")),
     ],
-    "client-waits-stream": [
-        ("app.py", "import itertools\n", "import asyncio\nimport itertools\n"),
-        ("app.py", "            engine.after_primary(trial, observation)\n",
-         f"            engine.after_primary(trial, observation)\n            {WAIT}\n"),
-    ],
-    "replica-on-primary-pool": [("shadow.py", SEND, SEND.replace('"shadow"', '"primary"'))],
+    "client-waits-stream": [("arms.py", STREAM_END, STREAM_END + WAIT)],
+    "replica-on-primary-pool": [("arms.py", SEND, SEND.replace('"shadow"', '"primary"'))],
     "shadows-on-serving-pool": [
-        ("shadow.py", SEND,
-         SEND.replace('upstream.post("shadow"', 'self.upstreams[trial.decision.serving].post("primary"'))],
+        ("arms.py", "class RelayArm(GatewayArm):\n", "SERVING: dict[str, OpenAIBackend] = {}\n\n\n"
+         "class RelayArm(GatewayArm):\n"),
+        ("arms.py", "        self.backend = self.http = backend\n",
+         "        self.backend = self.http = backend\n        SERVING[backend.arm] = backend\n"),
+        ("arms.py", SEND, SEND.replace('http.post("shadow"', 'SERVING[trial.decision.serving].post("primary"')),
+    ],
 }
 for name, old, new in EDITS[mutation]:
     path = gateway / name
