@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ByteSize, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from modelswap.errors import ConfigError
 from modelswap.sim.quirks import Quirks
@@ -142,6 +142,20 @@ class RouteConfig(_Strict):
     judge: JudgeConfig | None = None
 
 
+class StoreBufferConfig(_Strict):
+    """What the recorder may hold while the store is slow or down, per queue (observations, requests) and per worker.
+
+    Sizes are a number of bytes or a string with a unit (``64MiB``, ``500MB``, ``1GiB``). ``spill_dir``
+    (optional) is a local directory where what waits goes while the store is down (docs/store.md).
+    """
+
+    max_items: int = Field(default=10_000, ge=1)
+    max_bytes: ByteSize = Field(default=ByteSize(64 << 20), gt=0)
+    spill_dir: str | None = Field(default=None, min_length=1)
+    spill_max_bytes: ByteSize = Field(default=ByteSize(1 << 30), gt=0)
+    close_timeout_s: float = Field(default=30.0, gt=0)
+
+
 #: Built-in redaction rules, selected by name in ``redact:`` (a bare name, or ``{name: emails}``).
 REDACT_PRESETS: dict[str, str] = {
     "emails": r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
@@ -203,6 +217,7 @@ class Settings(_Strict):
     arms: dict[str, ArmConfig] = Field(default_factory=dict)
     routes: dict[str, RouteConfig] = Field(default_factory=dict)
     redact: tuple[RedactRule, ...] = ()
+    store_buffer: StoreBufferConfig = StoreBufferConfig()
 
     def arm(self, name: str) -> OpenAIArm | LocalArm | SimArm:
         """The arm called ``name``, or a ``ConfigError`` listing the known ones."""
