@@ -33,6 +33,7 @@ from starlette.routing import Route
 from modelswap.config import RouteConfig, Settings, load_settings
 from modelswap.errors import ConfigError
 from modelswap.gateway.arms import GatewayArm, Hooks, build_arms
+from modelswap.gateway.health import readiness
 from modelswap.gateway.metrics import Metrics
 from modelswap.gateway.routing import decide
 from modelswap.gateway.shadow import ShadowEngine, arm_calls
@@ -169,10 +170,14 @@ class _Gateway:
         return _json({"status": "ok"})
 
     async def readyz(self, request: Request) -> Response:
-        ready = self.engine is not None
-        return _json({"status": "ready" if ready else "not ready"}, 200 if ready else 503)
+        """200 while the gateway can serve, ``degraded`` while the store is down (``modelswap.gateway.health``)."""
+        if self.engine is None or self.recorder is None:
+            return _json({"status": "not ready"}, 503)
+        return _json(readiness({"observations": self.recorder.observations, "requests": self.recorder.requests}))
 
     async def metrics_endpoint(self, request: Request) -> Response:
+        if self.recorder is not None:  # the store's figures are read from the recorder's writers at each scrape
+            self.metrics.watch_store({"observations": self.recorder.observations, "requests": self.recorder.requests})
         return Response(self.metrics.render(), media_type=self.metrics.content_type)
 
     def _route(self, name: str) -> RouteConfig:
