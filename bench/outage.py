@@ -291,8 +291,8 @@ def report(results: list[dict[str, Any]], args: argparse.Namespace) -> str:
                      f"| {expected:.0f} / {stored['observations']} | {drained} |")
     lines += ["", "Store counters from /metrics at the end (observations queue; requests queue in brackets), and "
               "what /readyz said while the load ran:", "",
-              "| store | submitted | written | dropped (by reason) | retries | reconnects | max buffered "
-              "| max spilled | /readyz |", "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |"]
+              "| store | submitted | written | dropped (by reason) | retries | reconnects | max buffered (both queues) "
+              "| max spilled (both) | /readyz |", "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- |"]
     for r in results:
         samples, seen = r["metrics"], r["watch"]
 
@@ -349,11 +349,12 @@ def main() -> None:
                 finally:
                     store.close()
                 print(f"done: {name}", file=sys.stderr, flush=True)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=1, default=lambda o: o.__dict__ if hasattr(o, "__dict__")
-                                        else sorted(o) if isinstance(o, set) else str(o)))
     print(f"{time.strftime('%Y-%m-%d %H:%M')} UTC, {os.cpu_count()} cores, Python {sys.version.split()[0]}\n")
-    print(report(results, args))
+    print(report(results, args), flush=True)
+    if args.json:
+        raw = [{**r, "metrics": {f"{name}{{{labels}}}": value for (name, labels), value in r["metrics"].items()},
+                "watch": {**r["watch"].__dict__, "codes": sorted(r["watch"].codes)}} for r in results]
+        args.json.write_text(json.dumps(raw, indent=1))
 
 
 if __name__ == "__main__":
