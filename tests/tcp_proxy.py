@@ -37,7 +37,7 @@ class TcpProxy:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.cut()
+        self._run(self._shutdown())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
         self._loop.close()
@@ -56,6 +56,14 @@ class TcpProxy:
     async def _listen(self) -> None:
         if self._server is None:
             self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port, reuse_address=True)
+
+    async def _shutdown(self) -> None:
+        """Cut, then end every connection's task, so none is left pending when the loop closes."""
+        await self._cut()
+        tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _cut(self) -> None:
         server, self._server = self._server, None
