@@ -133,7 +133,7 @@ def test_bad_config_names_file_line_and_key(tmp_path: Path) -> None:
 
 
 def test_ctrl_c_leaves_a_consistent_store_and_the_rerun_resumes(tmp_path: Path) -> None:
-    quirks = Quirks(latency={"median_ms": 150, "sigma": 0.1})
+    quirks = Quirks(latency={"median_ms": 600, "sigma": 0.1})  # 12 s of work at concurrency 2: Ctrl-C lands mid-run
     with running_server(create_sim_app(seed=1, quirks=quirks)) as url:
         cfg = config(tmp_path, url)
         traffic = write_traffic(tmp_path / "t.jsonl", 40)
