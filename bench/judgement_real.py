@@ -20,10 +20,10 @@ from collections import Counter
 from pathlib import Path
 
 from modelswap.compare.checks import default_comparators
+from modelswap.compare.comparison import Comparison
 from modelswap.compare.gate import load_policy
 from modelswap.compare.pipeline import compare_trials
 from modelswap.compare.source import trials_from_store
-from modelswap.report.model import Report
 from modelswap.store import open_store
 
 RUN = "judgement"
@@ -34,7 +34,7 @@ SCENARIOS = {"gemma-chat": "no_go, >= 80% flagged, each with a decisive finding"
 FLAGGED = ("regression", "novel")
 
 
-def show(report: Report, *, expected: str, per_trial: bool) -> None:
+def show(report: Comparison, *, expected: str, per_trial: bool) -> None:
     flagged = [t for t in report.triaged if t.verdict in FLAGGED]
     verdicts = Counter(t.verdict for t in report.triaged)
     decisive = Counter(f.check for t in flagged for f in t.decisive)

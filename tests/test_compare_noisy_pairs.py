@@ -14,10 +14,10 @@ from pathlib import Path
 import orjson
 
 from modelswap.compare.checks import default_comparators
+from modelswap.compare.comparison import Comparison
 from modelswap.compare.gate import load_policy
 from modelswap.compare.pairs import load_pairs
 from modelswap.compare.pipeline import compare_trials
-from modelswap.report.model import Report
 
 PAIRS = Path(__file__).parent / "data" / "noisy_pairs.jsonl"
 
@@ -31,7 +31,7 @@ DISAGREEMENTS = {
 
 
 @cache
-def report() -> Report:
+def report() -> Comparison:
     pairs = load_pairs(PAIRS)
     assert pairs.errors == ()
     return compare_trials(list(pairs.trials), baseline="baseline", candidate="candidate", replica="replica",

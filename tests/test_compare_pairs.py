@@ -19,12 +19,12 @@ import orjson
 import pytest
 
 from modelswap.compare.checks import default_comparators
+from modelswap.compare.comparison import Comparison
 from modelswap.compare.embedding import default_embedder
 from modelswap.compare.gate import load_policy
 from modelswap.compare.pairs import load_pairs
 from modelswap.compare.pipeline import compare_trials
 from modelswap.report.json import render_json
-from modelswap.report.model import Report
 
 PAIRS = Path(__file__).parent / "data" / "pairs.jsonl"
 SCHEMA = orjson.loads((resources.files("modelswap") / "data" / "report.schema.json").read_bytes())
@@ -63,14 +63,14 @@ def labels() -> dict[str, dict[str, object]]:
 
 
 @cache
-def report(semantic: bool) -> Report:
+def report(semantic: bool) -> Comparison:
     pairs = load_pairs(PAIRS)
     assert pairs.errors == ()
     return compare_trials(list(pairs.trials), baseline="baseline", candidate="candidate", replica="replica",
                           policy=load_policy(), comparators=default_comparators(semantic=semantic))
 
 
-def disagreements(result: Report) -> dict[str, tuple[str, str]]:
+def disagreements(result: Comparison) -> dict[str, tuple[str, str]]:
     expected = labels()
     return {t.compared.trial.id: (str(expected[t.compared.trial.id]["verdict"]), t.verdict)
             for t in result.triaged if expected[t.compared.trial.id]["verdict"] != t.verdict}

@@ -30,7 +30,7 @@ from modelswap.types import ChatRequest
 DOC = Path(__file__).parents[1] / "docs" / "formats.md"
 PAIRS = Path(__file__).parent / "data" / "pairs.jsonl"
 
-# Report paths whose children are data (names of labels, checks' values) or are described in the
+# Comparison paths whose children are data (names of labels, checks' values) or are described in the
 # row of the path itself; for True, each child key must appear in the section's text.
 REPORT_LEAVES = {
     "source": True, "summary.verdicts": True, "summary.categories.<category>.verdicts": True,

@@ -24,6 +24,7 @@ from modelswap.compare.model import Finding, Status
 from modelswap.compare.pipeline import compare_trials
 from modelswap.compare.triage import Triaged
 from modelswap.report.json import render_json
+from modelswap.report.model import to_json
 from modelswap.sim.model import simulate
 from modelswap.sim.quirks import Quirks
 from modelswap.store import Store
@@ -242,7 +243,7 @@ def test_the_pipeline_judges_open_trials_and_triages_again() -> None:
     jsonschema.Draft202012Validator(SCHEMA).validate(document)
     plain = compare_trials(trials, baseline="b", candidate="c", replica=None, policy=load_policy(None),
                            comparators=[Scripted(rule)])
-    assert (plain.judge, "judge" in plain.to_json()) == (None, False)
+    assert (plain.judge, "judge" in to_json(plain)) == (None, False)
 
 
 # --- the cache and the cost -----------------------------------------------------------------------------------------

@@ -34,12 +34,12 @@ from pathlib import Path
 import pytest
 
 from modelswap.compare.checks import default_comparators
+from modelswap.compare.comparison import Comparison
 from modelswap.compare.gate import Policy, load_policy
 from modelswap.compare.pipeline import compare_trials
 from modelswap.compare.source import trials_from_store
 from modelswap.demo import demo_traffic_path
 from modelswap.record import RecordResult, record
-from modelswap.report.model import Report
 from modelswap.store import Store, open_store
 from modelswap.traffic import load_traffic
 from modelswap.types import ChatRequest, Role
@@ -130,18 +130,18 @@ def judgement_policy() -> Policy:
     return policy.model_copy(update={"checks": tuple(c for c in policy.checks if c.metric != "latency_p95_ratio")})
 
 
-def judge(store: Store, candidate: str) -> Report:
+def judge(store: Store, candidate: str) -> Comparison:
     stored = trials_from_store(store, run=RUN, baseline=BASELINE, candidate=candidate, replica="auto")
     assert stored.replica is not None, "the primary's replica (sample 1) is missing"
     return compare_trials(stored.trials, baseline=BASELINE, candidate=candidate, replica=stored.replica,
                           policy=judgement_policy(), comparators=default_comparators(semantic=True))
 
 
-def flagged_share(report: Report) -> float:
+def flagged_share(report: Comparison) -> float:
     return sum(t.verdict in FLAGGED for t in report.triaged) / len(report.triaged)
 
 
-def explain(report: Report) -> str:
+def explain(report: Comparison) -> str:
     """Decision, flagged share, verdicts, decisive check names and the gate's failed checks, for a message."""
     verdicts = Counter(t.verdict for t in report.triaged)
     decisive = Counter(f.check for t in report.triaged if t.verdict in FLAGGED for f in t.decisive)
@@ -152,7 +152,7 @@ def explain(report: Report) -> str:
             f"flagged without a decisive finding {without_decisive(report)}; gate {gate}")
 
 
-def without_decisive(report: Report) -> Sequence[str]:
+def without_decisive(report: Comparison) -> Sequence[str]:
     return [t.compared.trial.id for t in report.triaged if t.verdict in FLAGGED and not t.decisive]
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from modelswap.compare.checks.base import Comparator
+from modelswap.compare.comparison import Comparison
 from modelswap.compare.engine import run_comparators
 from modelswap.compare.gate import Policy, PolicyCheck, evaluate
 from modelswap.compare.model import Finding, Outcome, Trial
@@ -26,7 +27,6 @@ from modelswap.compare.summary import summarize
 from modelswap.compare.triage import triage
 from modelswap.report import html as html_report
 from modelswap.report.html import render_html, word_diff, write_html
-from modelswap.report.model import Report
 from modelswap.types import ChatRequest
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -93,12 +93,12 @@ def _trials(*, replica: bool = True) -> list[Trial]:
     return trials
 
 
-def _report(trials: list[Trial], *, replica: bool = True) -> Report:
+def _report(trials: list[Trial], *, replica: bool = True) -> Comparison:
     compared = run_comparators(trials, [ExactMatch(), Refusal()])
     noise = measure_noise(compared)
     triaged = triage(compared, noise)
     summary = summarize(triaged, noise, seed=0)
-    return Report(baseline="gpt-4o-mini", candidate="gemma-3 <270m>", replica="gpt-4o-mini#2" if replica else None,
+    return Comparison(baseline="gpt-4o-mini", candidate="gemma-3 <270m>", replica="gpt-4o-mini#2" if replica else None,
                   triaged=tuple(triaged), summary=summary, gate=evaluate(summary, POLICY), noise=noise,
                   source={"pairs": "traffic <x>.jsonl"})
 
@@ -126,11 +126,11 @@ def _parse(page: str) -> _Tags:
 
 
 @pytest.fixture(scope="module")
-def report() -> Report:
+def report() -> Comparison:
     return _report(_trials())
 
 
-def test_decision_comes_first_with_names_trials_and_noise_floor(report: Report) -> None:
+def test_decision_comes_first_with_names_trials_and_noise_floor(report: Comparison) -> None:
     assert report.gate.decision == "no_go"
     page = render_html(report)
     tags = _parse(page)
@@ -154,7 +154,7 @@ def test_unknown_noise_floor_without_replica() -> None:
     assert " · no replica</div>" in page
 
 
-def test_every_string_from_data_is_escaped(report: Report) -> None:
+def test_every_string_from_data_is_escaped(report: Comparison) -> None:
     page = render_html(report)
     assert "alert(1)" in page
     assert XSS not in page
@@ -168,7 +168,7 @@ def test_every_string_from_data_is_escaped(report: Report) -> None:
     assert tags.count("b") == page.count("<b>") == 3
 
 
-def test_nothing_is_loaded_from_the_network(report: Report) -> None:
+def test_nothing_is_loaded_from_the_network(report: Comparison) -> None:
     page = render_html(report)
     for _, attrs in _parse(page).tags:
         assert "src" not in attrs
@@ -180,7 +180,7 @@ def test_nothing_is_loaded_from_the_network(report: Report) -> None:
     assert "default-src 'none'" in page
 
 
-def test_differences_are_marked_word_by_word(report: Report) -> None:
+def test_differences_are_marked_word_by_word(report: Comparison) -> None:
     page = render_html(report)
     assert "The capital of France is <del>Paris</del>. Case 0." in page
     assert "The capital of France is <ins>Lyon</ins>. Case 0." in page
@@ -221,7 +221,7 @@ def test_word_diff_marks_a_block_too_large_to_align_whole(monkeypatch: pytest.Mo
     assert word_diff("a b c", "a x c") == ("<del>a b c</del>", "<ins>a x c</ins>")
 
 
-def test_japanese_text_survives_the_file(report: Report, tmp_path: Path) -> None:
+def test_japanese_text_survives_the_file(report: Comparison, tmp_path: Path) -> None:
     path = tmp_path / "report.html"
     write_html(report, path)
     text = path.read_bytes().decode("utf-8")
@@ -229,14 +229,14 @@ def test_japanese_text_survives_the_file(report: Report, tmp_path: Path) -> None
     assert "東京は日本の首都です。" in text
 
 
-def test_sections_in_order(report: Report) -> None:
+def test_sections_in_order(report: Comparison) -> None:
     page = render_html(report)
     ids = ["decision", "gate", "categories", "charts", "metrics", "worst", "trials"]
     positions = [page.index(f'id="{i}"') for i in ids]
     assert positions == sorted(positions)
 
 
-def test_categories_ranked_with_intervals(report: Report) -> None:
+def test_categories_ranked_with_intervals(report: Comparison) -> None:
     page = render_html(report)
     table = page[page.index('id="categories"'):page.index('id="charts"')]
     names = re.findall(r"<tr class=\"(?:sig)?\"><td>([^<]*)", table)
@@ -247,7 +247,7 @@ def test_categories_ranked_with_intervals(report: Report) -> None:
     assert "100.0%" in table and table.count('<svg class="ci"') == 3
 
 
-def test_charts_are_inline_svg_and_skip_missing_data(report: Report) -> None:
+def test_charts_are_inline_svg_and_skip_missing_data(report: Comparison) -> None:
     page = render_html(report)
     charts = page[page.index('id="charts"'):page.index('id="metrics"')]
     assert charts.count("<svg ") == 4
@@ -260,7 +260,7 @@ def test_charts_are_inline_svg_and_skip_missing_data(report: Report) -> None:
     assert charts.count("Not recorded for enough trials on both sides.") == 3
 
 
-def test_metrics_and_worst_trials(report: Report) -> None:
+def test_metrics_and_worst_trials(report: Comparison) -> None:
     page = render_html(report)
     metrics = page[page.index('id="metrics"'):page.index('id="worst"')]
     assert "<td class=\"\">regression_rate</td>" in metrics and "latency_p95_ratio" in metrics
@@ -270,7 +270,7 @@ def test_metrics_and_worst_trials(report: Report) -> None:
     assert "no answer: timeout: 30 s" in worst
 
 
-def test_trial_list_is_capped(report: Report, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_trial_list_is_capped(report: Comparison, monkeypatch: pytest.MonkeyPatch) -> None:
     page = render_html(report)
     assert page.count("<tr><td><code>t") == 36
     monkeypatch.setattr(html_report, "TRIAL_LIMIT", 5)
@@ -291,7 +291,7 @@ def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.browser
-def test_browser_renders_the_decision(report: Report, tmp_path: Path) -> None:
+def test_browser_renders_the_decision(report: Comparison, tmp_path: Path) -> None:
     path = tmp_path / "report.html"
     write_html(report, path)
     dom = _chromium(tmp_path, "--dump-dom", path.as_uri()).stdout
@@ -304,7 +304,7 @@ def test_browser_renders_the_decision(report: Report, tmp_path: Path) -> None:
 
 
 @pytest.mark.browser
-def test_browser_screenshot(report: Report, tmp_path: Path) -> None:
+def test_browser_screenshot(report: Comparison, tmp_path: Path) -> None:
     path = tmp_path / "report.html"
     write_html(report, path)
     shot = tmp_path / "r.png"

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from modelswap.backends import build_backend
 from modelswap.compare.checks import default_comparators
+from modelswap.compare.comparison import Comparison
 from modelswap.compare.gate import Policy, default_policy_path, evaluate, load_policy
 from modelswap.compare.judge import PairwiseJudge, judge_agreement
 from modelswap.compare.judge_prompt import DEFAULT_RUBRIC
@@ -33,7 +34,6 @@ from modelswap.errors import ModelswapError, TrafficError
 from modelswap.report.html import write_html
 from modelswap.report.json import write_json
 from modelswap.report.markdown import render_markdown
-from modelswap.report.model import Report
 from modelswap.report.terminal import render_gate, render_terminal
 from modelswap.store import open_store
 
@@ -119,7 +119,7 @@ def _route_judge(settings: Settings, route: str) -> JudgeConfig | None:
         raise ModelswapError(f"unknown route {route!r}; expected one of {known}") from None
 
 
-def with_agreement(report: Report, pairs: Path | None) -> Report:
+def with_agreement(report: Comparison, pairs: Path | None) -> Comparison:
     """``report`` with the judge's agreement with the pairs file's ``label.verdict`` lines, when both exist."""
     if report.judge is None or pairs is None:
         return report
@@ -138,7 +138,7 @@ def with_agreement(report: Report, pairs: Path | None) -> Report:
 
 
 def run_compare(source: Source, *, policy: Policy, semantic: bool | None, errors: Console,
-                judge: PairwiseJudge | None = None) -> Report:
+                judge: PairwiseJudge | None = None) -> Comparison:
     """The pipeline over ``source`` with a progress bar on ``errors``."""
     trials, baseline, candidate, replica, info = source
     comparators = default_comparators(semantic=semantic)
@@ -150,7 +150,7 @@ def run_compare(source: Source, *, policy: Policy, semantic: bool | None, errors
                               judge=judge)
 
 
-def write_reports(report: Report, *, json_path: Path | None, markdown_path: Path | None, html_path: Path | None,
+def write_reports(report: Comparison, *, json_path: Path | None, markdown_path: Path | None, html_path: Path | None,
                   out: Console) -> None:
     for path, write in ((json_path, write_json), (html_path, write_html),
                         (markdown_path, lambda r, p: Path(p).write_text(render_markdown(r), encoding="utf-8"))):

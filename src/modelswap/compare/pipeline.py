@@ -12,6 +12,7 @@ from typing import Any
 
 from modelswap.compare.checks import default_comparators
 from modelswap.compare.checks.base import Comparator
+from modelswap.compare.comparison import Comparison
 from modelswap.compare.engine import Tick, run_comparators
 from modelswap.compare.gate import Policy, evaluate
 from modelswap.compare.judge import PairwiseJudge
@@ -19,12 +20,11 @@ from modelswap.compare.model import Trial
 from modelswap.compare.noise import measure_noise
 from modelswap.compare.summary import summarize
 from modelswap.compare.triage import triage
-from modelswap.report.model import Report
 
 
 def compare_trials(trials: Sequence[Trial], *, baseline: str, candidate: str, replica: str | None, policy: Policy,
                    comparators: Sequence[Comparator] | None = None, tick: Tick | None = None, seed: int = 0,
-                   source: dict[str, Any] | None = None, judge: PairwiseJudge | None = None) -> Report:
+                   source: dict[str, Any] | None = None, judge: PairwiseJudge | None = None) -> Comparison:
     """Compare, triage, summarise and gate ``trials``; deterministic for a given ``seed``.
 
     With a ``judge``, the trials triage leaves open are judged, each judge finding is appended to
@@ -37,6 +37,6 @@ def compare_trials(trials: Sequence[Trial], *, baseline: str, candidate: str, re
     if judged is not None:
         triaged = triage(judged.compared, noise)
     summary = summarize(triaged, noise, seed=seed)
-    return Report(baseline=baseline, candidate=candidate, replica=replica if noise.known else None,
+    return Comparison(baseline=baseline, candidate=candidate, replica=replica if noise.known else None,
                   triaged=tuple(triaged), summary=summary, gate=evaluate(summary, policy), noise=noise,
                   source=source or {}, judge=judged.summary if judged is not None else None)

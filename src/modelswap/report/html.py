@@ -23,9 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from modelswap.compare.comparison import Comparison
 from modelswap.compare.model import Outcome
 from modelswap.compare.triage import VERDICTS, Triaged
-from modelswap.report.model import SCHEMA, Report
+from modelswap.report.model import SCHEMA
 from modelswap.report.svg import Series, histogram, interval, stacked_bars
 from modelswap.report.text import DECISION_LABEL, fmt_ci, fmt_num, fmt_rate, metric_rows
 
@@ -92,7 +93,7 @@ footer{margin-top:40px;color:var(--muted);font-size:12px}
 """
 
 
-def render_html(report: Report) -> str:
+def render_html(report: Comparison) -> str:
     """The report as one self-contained HTML page."""
     body = "".join([_decision(report), _categories(report), _charts(report), _metrics(report), _worst(report),
                     _trials(report), _footer(report)])
@@ -107,11 +108,11 @@ def render_html(report: Report) -> str:
             "</body>\n</html>\n")
 
 
-def write_html(report: Report, path: str | Path) -> None:
+def write_html(report: Comparison, path: str | Path) -> None:
     Path(path).write_text(render_html(report), encoding="utf-8")
 
 
-def _decision(report: Report) -> str:
+def _decision(report: Comparison) -> str:
     summary, gate = report.summary, report.gate
     noise = (f"noise floor: measured on {summary.replica_trials} replica trials" if summary.noise_known
              else "noise floor: unknown: no replica")
@@ -138,7 +139,7 @@ def _decision(report: Report) -> str:
             "</section>")
 
 
-def _categories(report: Report) -> str:
+def _categories(report: Comparison) -> str:
     rows = []
     for c in report.summary.categories.values():
         mark = ' <span class="badge o-fail">significant</span>' if c.significant else ""
@@ -160,7 +161,7 @@ def _categories(report: Report) -> str:
             f'<p class="note">{note}</p></section>')
 
 
-def _charts(report: Report) -> str:
+def _charts(report: Comparison) -> str:
     series = [Series(name=v, colour=VERDICT_COLOUR[v]) for v in VERDICTS]
     rows = [("all trials", [report.summary.verdicts.get(v, 0) for v in VERDICTS])]
     rows += [(c.name, [c.verdicts.get(v, 0) for v in VERDICTS]) for c in report.summary.categories.values()]
@@ -172,7 +173,7 @@ def _charts(report: Report) -> str:
     return f'<section><h2 id="charts">Charts</h2>{mix}<div class="grid">{spreads}</div></section>'
 
 
-def _distribution(report: Report, name: str, unit: str, get: Callable[[Outcome], float | None]) -> str:
+def _distribution(report: Comparison, name: str, unit: str, get: Callable[[Outcome], float | None]) -> str:
     values = {side: [float(v) for t in report.triaged if (v := get(getattr(t.compared.trial, side))) is not None]
               for side in ("baseline", "candidate")}
     caption = f"{name.capitalize()} per task"
@@ -193,7 +194,7 @@ def _figure(caption: str, svg: str | None, *, note: str = "") -> str:
     return f"<figure><figcaption>{escape(caption)}{note}</figcaption>{content}</figure>"
 
 
-def _metrics(report: Report) -> str:
+def _metrics(report: Comparison) -> str:
     heads = ("metric", "baseline", "candidate", "difference / ratio", "95% CI", "noise", "p")
     head = "".join(f'<th class="{"" if i == 0 else "num"}">{h}</th>' for i, h in enumerate(heads))
     rows = "".join("<tr>" + "".join(f'<td class="{"" if i == 0 else "num"}">{escape(cell)}</td>'
@@ -203,7 +204,7 @@ def _metrics(report: Report) -> str:
             "for checks the difference is candidate - baseline; for latency, tokens and cost the ratio.</p></section>")
 
 
-def _worst(report: Report) -> str:
+def _worst(report: Comparison) -> str:
     chosen = report.worst(WORST)
     if not chosen:
         return ('<section><h2 id="worst">Worst trials</h2><p class="muted">No regression or novel trial.</p>'
@@ -214,7 +215,7 @@ def _worst(report: Report) -> str:
             f"<ins>underlined</ins> on the candidate side.</p>{cards}</section>")
 
 
-def _card(report: Report, t: Triaged) -> str:
+def _card(report: Comparison, t: Triaged) -> str:
     trial = t.compared.trial
     left, right = _sides(trial.baseline, trial.candidate)
     findings = "".join(
@@ -301,7 +302,7 @@ def _clip(text: str, limit: int = DIFF_CHARS) -> str:
     return text if len(text) <= limit else text[:limit] + f"\n… ({len(text) - limit} more characters)"
 
 
-def _trials(report: Report) -> str:
+def _trials(report: Comparison) -> str:
     order = {v: i for i, v in enumerate(VERDICTS)}
     ranked = sorted(report.triaged, key=lambda t: order[t.verdict])
     shown = ranked[:TRIAL_LIMIT]
@@ -318,6 +319,6 @@ def _trials(report: Report) -> str:
             f"</tr></thead><tbody>{rows}</tbody></table></details></section>")
 
 
-def _footer(report: Report) -> str:
+def _footer(report: Comparison) -> str:
     source = " · ".join(f"{escape(str(k))}: {escape(_short(v))}" for k, v in report.source.items())
     return f"<footer>modelswap · {SCHEMA}{' · ' + source if source else ''}</footer>"

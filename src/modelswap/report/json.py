@@ -1,7 +1,7 @@
 """The JSON report file (``--json``), schema ``modelswap.report/v1``.
 
-What it is: writing ``Report.to_json`` with orjson (NaN and infinities become null, so the
-file is strict JSON). What it is not: the schema itself (``Report.to_json``,
+What it is: writing ``model.to_json`` with orjson (NaN and infinities become null, so the
+file is strict JSON). What it is not: the schema itself (``model.to_json``,
 ``data/report.schema.json``) or the tests that validate against it (``tests/test_compare_pairs.py``).
 """
 
@@ -13,15 +13,16 @@ from typing import Any
 
 import orjson
 
-from modelswap.report.model import Report
+from modelswap.compare.comparison import Comparison
+from modelswap.report.model import to_json
 
 
-def render_json(report: Report) -> bytes:
+def render_json(report: Comparison) -> bytes:
     """The report as indented, strict JSON."""
-    return orjson.dumps(_finite(report.to_json()), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    return orjson.dumps(_finite(to_json(report)), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
 
 
-def write_json(report: Report, path: str | Path) -> None:
+def write_json(report: Comparison, path: str | Path) -> None:
     Path(path).write_bytes(render_json(report))
 
 

@@ -7,13 +7,13 @@ What it is not: the full trial list (that is in the JSON and HTML reports).
 
 from __future__ import annotations
 
-from modelswap.report.model import Report
+from modelswap.compare.comparison import Comparison
 from modelswap.report.text import DECISION_LABEL, fmt_ci, fmt_num, fmt_rate, metric_rows
 
 _CLIP = 300
 
 
-def render_markdown(report: Report, *, worst: int = 5) -> str:
+def render_markdown(report: Comparison, *, worst: int = 5) -> str:
     """The report as GitHub-flavoured Markdown."""
     gate, summary = report.gate, report.summary
     lines = [f"## modelswap: {DECISION_LABEL[gate.decision]}",

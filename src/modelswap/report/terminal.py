@@ -13,8 +13,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from modelswap.compare.comparison import Comparison
 from modelswap.compare.gate import GateResult
-from modelswap.report.model import Report
 from modelswap.report.text import DECISION_LABEL, fmt_ci, fmt_num, fmt_rate, metric_rows
 
 _STYLE = {"go": "bold green", "no_go": "bold red", "inconclusive": "bold yellow",
@@ -22,7 +22,7 @@ _STYLE = {"go": "bold green", "no_go": "bold red", "inconclusive": "bold yellow"
 _CLIP = 200
 
 
-def render_terminal(console: Console, report: Report, *, worst: int = 3) -> None:
+def render_terminal(console: Console, report: Comparison, *, worst: int = 3) -> None:
     """Print the report."""
     summary, gate = report.summary, report.gate
     noise = (f"noise floor: replica {report.replica} on {summary.replica_trials} trials" if summary.noise_known

@@ -6,8 +6,8 @@ What it is not: any layout.
 
 from __future__ import annotations
 
+from modelswap.compare.comparison import Comparison
 from modelswap.compare.summary import Metric
-from modelswap.report.model import Report
 
 DECISION_LABEL = {"go": "GO", "no_go": "NO GO", "inconclusive": "INCONCLUSIVE"}
 
@@ -32,7 +32,7 @@ def fmt_ci(ci: tuple[float, float] | None, *, rate: bool = False) -> str:
     return f"{ci[0]:.3g} .. {ci[1]:.3g}"
 
 
-def metric_rows(report: Report) -> list[tuple[str, str, str, str, str, str, str]]:
+def metric_rows(report: Comparison) -> list[tuple[str, str, str, str, str, str, str]]:
     """One row per metric: name, baseline, candidate, estimate, interval, noise, p."""
     rows = []
     for metric in report.summary.metrics.values():
