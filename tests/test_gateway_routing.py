@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from modelswap.config import RouteConfig, ShadowConfig
-from modelswap.gateway.routing import Decision, bucket, decide
+from modelswap.gateway.routing import Routing, bucket, decide
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -30,12 +30,12 @@ def test_sampling_follows_the_hash_of_the_key() -> None:
 
 
 def test_full_decision_values() -> None:
-    assert decide(route(sample_rate=1.0), request_key="bob", now=NOW, spent_usd=0.0) == Decision(
+    assert decide(route(sample_rate=1.0), request_key="bob", now=NOW, spent_usd=0.0) == Routing(
         serving="gpt", shadows=("smol", "gemma"), replica=False, reason="sampled at 1.0")
     # dave's replica bucket is 0.137
-    assert decide(route(replica_rate=0.2), request_key="dave", now=NOW, spent_usd=0.0) == Decision(
+    assert decide(route(replica_rate=0.2), request_key="dave", now=NOW, spent_usd=0.0) == Routing(
         serving="gpt", shadows=(), replica=True, reason="replica at 0.2")
-    assert decide(route(sample_rate=0.0), request_key="bob", now=NOW, spent_usd=0.0) == Decision(
+    assert decide(route(sample_rate=0.0), request_key="bob", now=NOW, spent_usd=0.0) == Routing(
         serving="gpt", reason="not sampled")
 
 
@@ -50,7 +50,7 @@ def test_shadowing_stops_at_until() -> None:
     before = decide(config, request_key="alice", now=datetime(2026, 6, 1, 11, 59, tzinfo=UTC), spent_usd=0.0)
     at = decide(config, request_key="alice", now=NOW, spent_usd=0.0)
     assert (before.shadows, before.replica) == (("smol", "gemma"), True)
-    assert at == Decision(serving="gpt", reason="shadowing ended at 2026-06-01T12:00:00+00:00")
+    assert at == Routing(serving="gpt", reason="shadowing ended at 2026-06-01T12:00:00+00:00")
 
 
 def test_naive_until_is_utc() -> None:
@@ -61,5 +61,5 @@ def test_naive_until_is_utc() -> None:
 def test_daily_budget_stops_shadowing() -> None:
     config = route(sample_rate=1.0, daily_budget_usd=2.0)
     assert decide(config, request_key="a", now=NOW, spent_usd=1.99).shadows == ("smol", "gemma")
-    assert decide(config, request_key="a", now=NOW, spent_usd=2.0) == Decision(
+    assert decide(config, request_key="a", now=NOW, spent_usd=2.0) == Routing(
         serving="gpt", reason="daily shadow budget of 2.0 USD spent")

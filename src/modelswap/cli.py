@@ -204,7 +204,7 @@ def version_command() -> None:
     out.print(f"modelswap {__version__}")
 
 
-class Decision(Exception):
+class DecisionExit(Exception):
     """Raised by gate commands to exit with the decision's code (0 go, 1 no_go, 2 inconclusive)."""
 
     def __init__(self, code: int) -> None:
@@ -213,7 +213,7 @@ class Decision(Exception):
 
 
 def _decision_exit(code: int) -> NoReturn:
-    raise Decision(code)
+    raise DecisionExit(code)
 
 
 register_compare(app, out=out, err=err, decision_exit=_decision_exit)
@@ -223,7 +223,7 @@ def main() -> None:
     """Entry point: modelswap errors become one line and exit 3; usage errors exit 3 too (2 means inconclusive)."""
     try:
         app(prog_name="modelswap")
-    except Decision as decision:
+    except DecisionExit as decision:
         sys.exit(decision.code)
     except ModelswapError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)

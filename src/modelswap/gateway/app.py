@@ -37,7 +37,7 @@ from modelswap.gateway.health import readiness
 from modelswap.gateway.metrics import Metrics
 from modelswap.gateway.routing import decide
 from modelswap.gateway.shadow import ShadowEngine, arm_calls
-from modelswap.gateway.trials import Trial, chat_request
+from modelswap.gateway.trials import LiveTrial, chat_request
 from modelswap.gateway.wire import (
     DEFAULT_MAX_BODY_BYTES,
     ClientError,
@@ -135,12 +135,12 @@ class _Gateway:
         engine = self._engine()
         key = body.get("user") if isinstance(body.get("user"), str) and body["user"] else None
         key = key or request.headers.get("x-session-id") or request_id
-        decision = decide(route, request_key=key, now=datetime.now(UTC), spent_usd=engine.spent_today(body["model"]))
-        trial = Trial(id=trial_id, route=body["model"], body=body, stream=body.get("stream") is True,
-                      decision=decision, authorization=request.headers.get("authorization"),
+        routing = decide(route, request_key=key, now=datetime.now(UTC), spent_usd=engine.spent_today(body["model"]))
+        trial = LiveTrial(id=trial_id, route=body["model"], body=body, stream=body.get("stream") is True,
+                      routing=routing, authorization=request.headers.get("authorization"),
                       request=chat_request(body, trial_id=trial_id, category=request.headers.get(CATEGORY_HEADER)))
-        headers = {"x-request-id": request_id, "x-modelswap-arm": decision.serving}
-        return await self.arms[decision.serving].serve(trial, headers=headers, hooks=self.hooks)
+        headers = {"x-request-id": request_id, "x-modelswap-arm": routing.serving}
+        return await self.arms[routing.serving].serve(trial, headers=headers, hooks=self.hooks)
 
     async def embeddings(self, request: Request) -> Response:
         """Pass an embeddings request to the route's primary arm (its model id swapped in); answer as it answers."""
@@ -193,11 +193,11 @@ class _Gateway:
             raise RuntimeError("the gateway is not running: its lifespan has not started")
         return self.engine
 
-    def _count(self, trial: Trial, arm: str, status: int, timing: Timing) -> None:
+    def _count(self, trial: LiveTrial, arm: str, status: int, timing: Timing) -> None:
         self.metrics.requests.labels(trial.route, arm, str(status)).inc()
         self.metrics.latency.labels(trial.route, arm).observe(timing.latency_ms / 1000)
 
-    def _after(self, trial: Trial, observation: Observation) -> None:
+    def _after(self, trial: LiveTrial, observation: Observation) -> None:
         """The serving arm's answer is out: record the trial and shadow it (never after shutdown began)."""
         if self.engine is not None:
             self.engine.after_primary(trial, observation)

@@ -1,6 +1,6 @@
 """Every arm behind the gateway, whatever its backend: serving a client, and answering as a shadow.
 
-What it is: ``GatewayArm``, an arm's backend seen by the gateway, with two calls for a ``Trial``:
+What it is: ``GatewayArm``, an arm's backend seen by the gateway, with two calls for a ``LiveTrial``:
 ``serve`` answers the client (an OpenAI-shaped response, streamed when the client asked) and
 hands the arm's observation on once the answer is out; ``shadow`` is the arm's call function for
 the shadow engine (an observation; ``ArmBusy``, raised before anything starts, when the arm has no
@@ -43,7 +43,7 @@ from modelswap.backends.openai import Answer, OpenAIBackend, UpstreamError
 from modelswap.config import Settings
 from modelswap.errors import ConfigError
 from modelswap.gateway.admission import Admission, ArmBusy, Ticket
-from modelswap.gateway.trials import Trial
+from modelswap.gateway.trials import LiveTrial
 from modelswap.gateway.wire import ClientError, error_response
 from modelswap.observe import Timing, error_observation, observe_body, observe_stream
 from modelswap.openai_wire import Completion, EventShape, StreamReader, completion_body, include_usage
@@ -54,8 +54,8 @@ from modelswap.types import ErrorInfo, Observation
 class Hooks:
     """What the gateway does with a served answer: ``count`` it as it goes out, ``after`` it is out."""
 
-    count: Callable[[Trial, str, int, Timing], None]
-    after: Callable[[Trial, Observation], None]
+    count: Callable[[LiveTrial, str, int, Timing], None]
+    after: Callable[[LiveTrial, Observation], None]
 
 
 class GatewayArm(abc.ABC):
@@ -66,11 +66,11 @@ class GatewayArm(abc.ABC):
     backend: Backend
 
     @abc.abstractmethod
-    async def serve(self, trial: Trial, *, headers: dict[str, str], hooks: Hooks) -> Response:
+    async def serve(self, trial: LiveTrial, *, headers: dict[str, str], hooks: Hooks) -> Response:
         """Answer the client with this arm; the observation goes to ``hooks.after`` once the answer is out."""
 
     @abc.abstractmethod
-    def shadow(self, trial: Trial) -> Awaitable[Observation]:
+    def shadow(self, trial: LiveTrial) -> Awaitable[Observation]:
         """One shadow call (the engine bounds its time); ``ArmBusy`` at once when there is no place."""
 
     def open(self) -> None:  # noqa: B027 - optional: most arms hold nothing to open
@@ -96,7 +96,7 @@ class RelayArm(GatewayArm):
     def open(self) -> None:
         self.http.open()
 
-    async def serve(self, trial: Trial, *, headers: dict[str, str], hooks: Hooks) -> Response:
+    async def serve(self, trial: LiveTrial, *, headers: dict[str, str], hooks: Hooks) -> Response:
         http = self.http
         payload, params = http.prepare(trial.body)
         started, t0 = time.time(), time.perf_counter()
@@ -121,7 +121,7 @@ class RelayArm(GatewayArm):
         relay = self._relay(trial, answer, hooks, started=started, t0=t0, params=params)
         return StreamingResponse(relay, status_code=answer.status, media_type=answer.content_type, headers=headers)
 
-    async def _relay(self, trial: Trial, answer: Answer, hooks: Hooks, *, started: float, t0: float,
+    async def _relay(self, trial: LiveTrial, answer: Answer, hooks: Hooks, *, started: float, t0: float,
                      params: dict[str, Any]) -> AsyncIterator[bytes]:
         """Pass the upstream's SSE bytes on as they arrive; then count and hand the observation on."""
         reader = StreamReader()
@@ -147,10 +147,10 @@ class RelayArm(GatewayArm):
             hooks.count(trial, self.name, answer.status, timing)
             hooks.after(trial, observation)
 
-    def shadow(self, trial: Trial) -> Awaitable[Observation]:
+    def shadow(self, trial: LiveTrial) -> Awaitable[Observation]:
         return self._shadow(trial)
 
-    async def _shadow(self, trial: Trial) -> Observation:
+    async def _shadow(self, trial: LiveTrial) -> Observation:
         """One call on the shadow pool, never retried, streamed when the client streamed (so TTFT compares)."""
         http = self.http
         payload, params = http.prepare(trial.body)
@@ -203,7 +203,7 @@ class RenderedArm(GatewayArm):
         self.admission = None if capacity is None else Admission(backend.arm, in_flight=capacity.in_flight,
                                                                  queue=capacity.queue)
 
-    async def serve(self, trial: Trial, *, headers: dict[str, str], hooks: Hooks) -> Response:
+    async def serve(self, trial: LiveTrial, *, headers: dict[str, str], hooks: Hooks) -> Response:
         started, t0 = time.time(), time.perf_counter()
         try:
             ticket = self._enter(serving=True)
@@ -224,7 +224,7 @@ class RenderedArm(GatewayArm):
         return Response(orjson.dumps(body), media_type="application/json", headers=headers,
                         background=_after(hooks, trial, observation))
 
-    async def _serve_stream(self, trial: Trial, ticket: Ticket | None, headers: dict[str, str], hooks: Hooks, *,
+    async def _serve_stream(self, trial: LiveTrial, ticket: Ticket | None, headers: dict[str, str], hooks: Hooks, *,
                             started: float, t0: float) -> Response:
         """Start the call; answer with an error if it fails before its first piece, else stream the pieces."""
         pieces: asyncio.Queue[str | None] = asyncio.Queue()  # None: the call is over
@@ -254,24 +254,24 @@ class RenderedArm(GatewayArm):
                 yield event
         # a call that failed or timed out midway ends without [DONE], as a broken upstream's stream would
 
-    def _streamed(self, trial: Trial, observation: Observation, hooks: Hooks, *, started: float, t0: float) -> None:
+    def _streamed(self, trial: LiveTrial, observation: Observation, hooks: Hooks, *, started: float, t0: float) -> None:
         hooks.count(trial, self.name, 200, Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000))
         hooks.after(trial, observation)
 
-    def shadow(self, trial: Trial) -> Awaitable[Observation]:
+    def shadow(self, trial: LiveTrial) -> Awaitable[Observation]:
         return self._run(self._enter(serving=False), trial, _ignore if trial.stream else None)
 
     def _enter(self, *, serving: bool) -> Ticket | None:
         return None if self.admission is None else self.admission.enter(serving=serving)
 
-    async def _run(self, ticket: Ticket | None, trial: Trial, deltas: Deltas | None = None) -> Observation:
+    async def _run(self, ticket: Ticket | None, trial: LiveTrial, deltas: Deltas | None = None) -> Observation:
         """The backend's call once a slot is free; streamed when ``deltas`` takes the pieces (TTFT measured)."""
         if ticket is None:
             return await self._call(trial, deltas)
         async with ticket:
             return await self._call(trial, deltas)
 
-    async def _call(self, trial: Trial, deltas: Deltas | None) -> Observation:
+    async def _call(self, trial: LiveTrial, deltas: Deltas | None) -> Observation:
         if deltas is None:
             return await self.backend.complete(trial.request)
         t0 = time.perf_counter()
@@ -285,7 +285,7 @@ class RenderedArm(GatewayArm):
         observation = await self.backend.stream(trial.request, timed)
         return dataclasses.replace(observation, ttft_ms=first[0] if first else observation.latency_ms)
 
-    async def _within_timeout(self, trial: Trial, call: Awaitable[Observation], *, started: float,
+    async def _within_timeout(self, trial: LiveTrial, call: Awaitable[Observation], *, started: float,
                               t0: float) -> Observation:
         """A served call within the arm's ``timeout_s``, waiting for a slot included; a timeout as data."""
         try:
@@ -297,7 +297,7 @@ class RenderedArm(GatewayArm):
             return error_observation(arm=self.name, model=self.model, error=error, timing=timing,
                                      params=dict(trial.request.params))
 
-    def _refuse(self, trial: Trial, refusal: ClientError, error: ErrorInfo, headers: dict[str, str], hooks: Hooks,
+    def _refuse(self, trial: LiveTrial, refusal: ClientError, error: ErrorInfo, headers: dict[str, str], hooks: Hooks,
                 *, started: float, t0: float) -> Response:
         timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
         observation = error_observation(arm=self.name, model=self.model, error=error, timing=timing,
@@ -359,10 +359,10 @@ def _completion(observation: Observation) -> Completion:
                       usage=observation.usage, model=observation.model)
 
 
-def _after(hooks: Hooks, trial: Trial, observation: Observation) -> BackgroundTask:
+def _after(hooks: Hooks, trial: LiveTrial, observation: Observation) -> BackgroundTask:
     return BackgroundTask(_after_async, hooks, trial, observation)
 
 
-async def _after_async(hooks: Hooks, trial: Trial, observation: Observation) -> None:
+async def _after_async(hooks: Hooks, trial: LiveTrial, observation: Observation) -> None:
     """On the event loop (a sync function would run in a worker thread)."""
     hooks.after(trial, observation)

@@ -2,7 +2,7 @@
 
 What it is: ``decide``, from a route's configuration, a request key (sticky: the client's
 ``user`` or ``x-session-id``, else the request id), the time and today's shadow spend, to a
-``Decision``. Sampling hashes the key (``bucket``), so a user is either shadowed or not for a
+``Routing``. Sampling hashes the key (``bucket``), so a user is either shadowed or not for a
 given rate, and raising the rate only adds users. Each use of the hash has its own salt, so
 the replica and (later) canary assignments are independent of the shadow sample.
 
@@ -22,7 +22,7 @@ _SCALE = float(2**64)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Decision:
+class Routing:
     """The routing of one request: the serving arm, the arms shadowing it, and why."""
 
     serving: str
@@ -41,22 +41,22 @@ def bucket(request_key: str, salt: str) -> float:
     return int.from_bytes(digest, "big") / _SCALE
 
 
-def decide(route: RouteConfig, *, request_key: str, now: datetime, spent_usd: float) -> Decision:
+def decide(route: RouteConfig, *, request_key: str, now: datetime, spent_usd: float) -> Routing:
     """Route one request: the primary serves; candidates shadow when sampled, within time and budget."""
     shadow = route.shadow
     serving = route.primary
     if shadow.until is not None and _utc(now) >= _utc(shadow.until):
-        return Decision(serving=serving, reason=f"shadowing ended at {shadow.until.isoformat()}")
+        return Routing(serving=serving, reason=f"shadowing ended at {shadow.until.isoformat()}")
     if shadow.daily_budget_usd is not None and spent_usd >= shadow.daily_budget_usd:
-        return Decision(serving=serving, reason=f"daily shadow budget of {shadow.daily_budget_usd} USD spent")
+        return Routing(serving=serving, reason=f"daily shadow budget of {shadow.daily_budget_usd} USD spent")
     sampled = bool(route.candidates) and bucket(request_key, "shadow") < shadow.sample_rate
     replica = bucket(request_key, "replica") < shadow.replica_rate
     shadows = route.candidates if sampled else ()
     if not sampled and not replica:
-        return Decision(serving=serving, reason="not sampled")
+        return Routing(serving=serving, reason="not sampled")
     parts = [f"sampled at {shadow.sample_rate}"] if sampled else []
     parts += [f"replica at {shadow.replica_rate}"] if replica else []
-    return Decision(serving=serving, shadows=shadows, replica=replica, reason=", ".join(parts))
+    return Routing(serving=serving, shadows=shadows, replica=replica, reason=", ".join(parts))
 
 
 def _utc(moment: datetime) -> datetime:

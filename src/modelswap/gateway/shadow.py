@@ -1,7 +1,7 @@
 """The shadow engine: after the primary answered, call the candidates (and the replica), bounded.
 
 What it is: ``ShadowEngine``, the one engine of the gateway and of in-process shadowing
-(``modelswap.shadow``). It takes a call function per arm (``ArmCall``: for a ``Trial``, an
+(``modelswap.shadow``). It takes a call function per arm (``ArmCall``: for a ``LiveTrial``, an
 awaitable observation; ``modelswap.gateway.arms`` makes them, whatever the arm's backend) and
 nothing else about arms. ``after_primary``, called once the primary's response is on its way,
 records the trial's request and primary observation, then offers one shadow call per candidate
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from modelswap.config import RouteConfig
 from modelswap.gateway.admission import ArmBusy
 from modelswap.gateway.metrics import Metrics
-from modelswap.gateway.trials import Trial
+from modelswap.gateway.trials import LiveTrial
 from modelswap.observe import Timing, error_observation
 from modelswap.recording import Recorder
 from modelswap.types import ErrorInfo, Observation, ObservationKey, Role
@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 class ArmCall:
     """How the engine calls one arm: ``call`` (may raise ``ArmBusy`` before it starts) and the arm's model id."""
 
-    call: Callable[[Trial], Awaitable[Observation]]
+    call: Callable[[LiveTrial], Awaitable[Observation]]
     model: str
 
 
@@ -82,14 +82,14 @@ class ShadowEngine:
         """Shadow spend of ``route`` in USD on the current UTC day."""
         return self._spend.get((route, self._today()), 0.0)
 
-    def after_primary(self, trial: Trial, primary: Observation) -> None:
+    def after_primary(self, trial: LiveTrial, primary: Observation) -> None:
         """Record the trial and its primary observation; offer its shadow calls. Never waits, never raises."""
         self.recorder.request(trial.route, trial.request)
         self._record(trial, primary, role="primary", sample=0)
-        for arm in trial.decision.shadows:
+        for arm in trial.routing.shadows:
             self._offer(trial, arm, role="candidate", sample=0)
-        if trial.decision.replica:
-            self._offer(trial, trial.decision.serving, role="replica", sample=1)
+        if trial.routing.replica:
+            self._offer(trial, trial.routing.serving, role="replica", sample=1)
 
     async def close(self, *, grace_s: float) -> None:
         """Accept no more shadows; wait up to ``grace_s`` for running ones, then cancel (recorded as timeouts)."""
@@ -101,7 +101,7 @@ class ShadowEngine:
             task.cancel()
         await asyncio.gather(*pending, return_exceptions=True)
 
-    def _offer(self, trial: Trial, arm: str, *, role: Role, sample: int) -> None:
+    def _offer(self, trial: LiveTrial, arm: str, *, role: Role, sample: int) -> None:
         lane = self._lanes[trial.route]
         if self._closing or lane.admitted >= lane.capacity:
             self._drop(trial.route, arm)
@@ -112,7 +112,7 @@ class ShadowEngine:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, trial: Trial, arm: str, lane: _Lane, *, role: Role, sample: int) -> None:
+    async def _run(self, trial: LiveTrial, arm: str, lane: _Lane, *, role: Role, sample: int) -> None:
         started, t0 = time.time(), time.perf_counter()
         try:
             async with lane.slots:
@@ -134,7 +134,7 @@ class ShadowEngine:
         if observation is not None:
             self._finish(trial, observation, role=role, sample=sample)
 
-    async def _call(self, trial: Trial, arm: str) -> Observation | None:
+    async def _call(self, trial: LiveTrial, arm: str) -> Observation | None:
         """One shadow call within the route's ``shadow.timeout_s``; None when the arm refused it (dropped)."""
         timeout_s = self.routes[trial.route].shadow.timeout_s
         started, t0 = time.time(), time.perf_counter()
@@ -154,7 +154,7 @@ class ShadowEngine:
         return error_observation(arm=arm, model=self.arms[arm].model, error=error, timing=timing,
                                  params=dict(trial.request.params))
 
-    def _finish(self, trial: Trial, observation: Observation, *, role: Role, sample: int) -> None:
+    def _finish(self, trial: LiveTrial, observation: Observation, *, role: Role, sample: int) -> None:
         labels = (trial.route, observation.arm)
         if observation.ok:
             self.completed += 1
@@ -172,7 +172,7 @@ class ShadowEngine:
         self.dropped += 1
         self.metrics.shadow_dropped.labels(route, arm).inc()
 
-    def _record(self, trial: Trial, observation: Observation, *, role: Role, sample: int) -> None:
+    def _record(self, trial: LiveTrial, observation: Observation, *, role: Role, sample: int) -> None:
         key = ObservationKey(run=trial.route, trial_id=trial.id, arm=observation.arm, sample=sample)
         if not self.recorder.observation(key, role, observation):
             logger.warning("observation of trial %s (%s) dropped: the store writer is full or closed", trial.id, role)

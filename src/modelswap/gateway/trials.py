@@ -1,6 +1,6 @@
-"""One client request on its way through a route: the ``Trial`` the serving and shadow arms share.
+"""One client request on its way through a route: the ``LiveTrial`` the serving and shadow arms share.
 
-What it is: ``Trial`` (the request's id, route, body as the client sent it, its stored form and
+What it is: ``LiveTrial`` (the request's id, route, body as the client sent it, its stored form and
 its routing decision) and ``chat_request``, the stored form of a client's body. What it is not:
 the storage (``modelswap.recording``) or any comparison.
 """
@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelswap.gateway.routing import Decision
+from modelswap.gateway.routing import Routing
 from modelswap.openai_wire import params_of
 from modelswap.types import ChatRequest
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Trial:
+class LiveTrial:
     """One client request through the gateway; its observations share ``id`` (the run is the route)."""
 
     id: str
@@ -24,7 +24,7 @@ class Trial:
     request: ChatRequest
     body: dict[str, Any]
     stream: bool
-    decision: Decision
+    routing: Routing
     authorization: str | None = field(default=None, repr=False)
 
 

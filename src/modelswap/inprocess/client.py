@@ -38,7 +38,7 @@ from modelswap.gateway.arms import build_arms
 from modelswap.gateway.metrics import Metrics
 from modelswap.gateway.routing import decide
 from modelswap.gateway.shadow import ShadowEngine, arm_calls
-from modelswap.gateway.trials import Trial, chat_request
+from modelswap.gateway.trials import LiveTrial, chat_request
 from modelswap.inprocess.background import Background
 from modelswap.inprocess.primary import PrimaryArm, StreamTap, observe_failure, observe_response
 from modelswap.observe import Timing
@@ -122,10 +122,10 @@ class Shadowing:
         trial_id = uuid.uuid4().hex
         user = body.get("user")
         key = user if isinstance(user, str) and user else trial_id
-        decision = decide(self.route, request_key=key, now=datetime.now(UTC),
+        routing = decide(self.route, request_key=key, now=datetime.now(UTC),
                           spent_usd=self.engine.spent_today(self.route_name))
-        trial = Trial(id=trial_id, route=self.route_name, body=body, stream=body.get("stream") is True,
-                      decision=decision, request=chat_request(body, trial_id=trial_id, category=None))
+        trial = LiveTrial(id=trial_id, route=self.route_name, body=body, stream=body.get("stream") is True,
+                      routing=routing, request=chat_request(body, trial_id=trial_id, category=None))
         self.engine.after_primary(trial, observation)
 
 
