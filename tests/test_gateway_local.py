@@ -136,7 +136,8 @@ def _timed_calls(url: str, route: str, count: int) -> list[float]:
 
 def test_a_saturated_local_arm_sheds_load_and_other_routes_keep_answering(tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'load.db'}"
-    routes = {"local-bot": {"primary": "smol"}, "sim-bot": {"primary": "sim-a"},
+    routes = {"local-bot": {"primary": "smol", "candidates": ["sim-a"], "shadow": {"sample_rate": 1.0}},
+              "sim-bot": {"primary": "sim-a"},
               "sim-shadowed": {"primary": "sim-a", "candidates": ["smol"], "shadow": {"sample_rate": 1.0}}}
     long = {"max_queue": 1, "params": {"temperature": 0.9, "max_tokens": 120}}
     clients = 20
@@ -175,6 +176,10 @@ def test_a_saturated_local_arm_sheds_load_and_other_routes_keep_answering(tmp_pa
     assert refusals[0]["message"].startswith("the serving arm 'smol' is at capacity; retry later")
     # shadows beyond the arm's own line were dropped and counted, never queued behind the clients
     assert _counter(metrics, 'modelswap_shadow_dropped_total{arm="smol",route="sim-shadowed"}') == 9
+    # every client is stored, but only the two served were shadowed: a refusal at capacity adds no load
+    arms = [(o.key.arm, o.observation.error is None) for o in stored(store, "local-bot")]
+    assert (arms.count(("smol", False)), arms.count(("smol", True))) == (clients - 2, 2)
+    assert arms.count(("sim-a", True)) == 2 and len(arms) == clients + 2
     ratio = statistics.median(loaded) / statistics.median(idle)
     print(f"sim-bot median latency: {statistics.median(idle) * 1000:.2f} ms at rest, "
           f"{statistics.median(loaded) * 1000:.2f} ms with the local arm saturated ({ratio:.2f}x)")

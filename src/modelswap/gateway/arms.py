@@ -210,6 +210,9 @@ class RenderedArm(GatewayArm):
         except ArmBusy as exc:
             refusal = ClientError(f"the serving arm {self.name!r} is at capacity; retry later ({exc})", status=503,
                                   code="arm_overloaded")
+            # stored, but not shadowed: shadow calls would add load where there is too much already
+            trial = dataclasses.replace(trial, routing=dataclasses.replace(
+                trial.routing, shadows=(), replica=False, reason="refused at capacity: not shadowed"))
             return self._refuse(trial, refusal, ErrorInfo(kind="http", status=503, message=str(exc)), headers,
                                 hooks, started=started, t0=t0)
         if trial.stream:
