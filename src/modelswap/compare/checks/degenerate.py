@@ -64,6 +64,7 @@ ratio of lengths, 1.0 or 0.0 for empty and cutoff.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -154,6 +155,7 @@ def is_empty(text: str) -> bool:
     return not any(char.isalnum() for char in text) and text.strip() not in ("{}", "[]")
 
 
+@functools.lru_cache(maxsize=256)  # the baseline is read once against the candidate and once against the replica
 def repetition(text: str) -> Loop | None:
     """The loop of ``text`` (rule in the module docstring), or None."""
     if _is_json(text):
@@ -169,22 +171,27 @@ def repetition(text: str) -> Loop | None:
 def echo_share(answer: str, prompt: str | Sequence[str]) -> float:
     """The share (0-1) of ``answer``'s characters that copy ``prompt`` back, or any of several prompt texts (a
     system prompt and a user message copied one after the other add up; rule in the module docstring)."""
+    return _echo_share(answer, (prompt,) if isinstance(prompt, str) else tuple(prompt))
+
+
+@functools.lru_cache(maxsize=256)
+def _echo_share(answer: str, prompts: tuple[str, ...]) -> float:
     size = len(answer.strip())
     if not size or _is_json(answer):
         return 0.0
     pieces = _tokens(answer, _ECHO_TOKEN)
     spans: set[int] = set()
-    for text in (prompt,) if isinstance(prompt, str) else prompt:
-        target = _tokens(text, _ECHO_TOKEN)
+    for text in prompts:
+        target, question, top = _prompt_tokens(text)
         if not target:
             continue
-        question, top = _question_range(text, target), _top(text, target)
         for copy, at in _copies(pieces, target):
             if _is_echo(copy, at, target, question, top):
                 spans.update(range(copy[0].start, copy[-1].end))
     return round(min(1.0, len(spans) / size), 3)
 
 
+@functools.lru_cache(maxsize=256)
 def ends_mid_sentence(text: str) -> bool:
     """Whether ``text`` visibly stops inside a prose sentence (rule in the module docstring)."""
     paragraph = _last_prose_paragraph(text)
@@ -337,6 +344,15 @@ def _is_echo(pieces: list[_Piece], at: int, target: list[_Piece], question: tupl
             return True
     inner_stops = sum(1 for piece in pieces[:-1] if piece.key in _FINAL)
     return weight >= LONG_ECHO_WORDS and inner_stops >= 1 and at <= top
+
+
+@functools.lru_cache(maxsize=64)  # one request's prompts are read for every side compared
+def _prompt_tokens(prompt: str) -> tuple[list[_Piece], tuple[int, int], int]:
+    """A prompt's tokens, its last question's token range and where its top ends."""
+    target = _tokens(prompt, _ECHO_TOKEN)
+    if not target:
+        return target, (0, 0), 0
+    return target, _question_range(prompt, target), _top(prompt, target)
 
 
 def _top(prompt: str, target: list[_Piece]) -> int:

@@ -173,6 +173,7 @@ def _is_code(line: str) -> bool:
     return bool(visible) and (indented or sum(char in _CODE_SYMBOLS for char in visible) * 8 >= len(visible))
 
 
+@functools.lru_cache(maxsize=256)
 def prose(text: str) -> str:
     """The natural-language part of a model output: JSON string values, no code, no addresses."""
     extracted = extract_json(text)
@@ -197,6 +198,7 @@ def segments(text: str) -> list[str]:
     return pieces
 
 
+@functools.lru_cache(maxsize=1024)  # a text and its sentences are read again for every side it is compared with
 def _read(text: str) -> Reading:
     size = weight(text)
     if size < SHORT_MIN_WEIGHT:
@@ -227,6 +229,7 @@ def _weigh(pieces: list[str], dominant: str) -> dict[str, int]:
     return weights
 
 
+@functools.lru_cache(maxsize=256)
 def mix(text: str | None, dominant: str | None = None) -> Mix | None:
     """How much of ``text``'s prose is in its dominant language; None when too little is known.
 

@@ -32,6 +32,7 @@ the ``error`` check.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -224,6 +225,7 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+@functools.lru_cache(maxsize=256)  # the baseline is read once against the candidate and once against the replica
 def detect_refusal(text: str | None) -> Refusal | None:
     """The refusal evidence in ``text`` when it reads as a refusal, else None (see the module docstring)."""
     opening, short = _opening(normalise(text or ""))

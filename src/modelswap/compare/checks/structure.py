@@ -29,6 +29,8 @@ name words (``first_name``, ``firstName``, ``name_first``) or, failing that, the
 
 from __future__ import annotations
 
+import functools
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +69,7 @@ class JsonReading:
     form: str
 
 
+@functools.lru_cache(maxsize=256)  # the baseline is read once against the candidate and once against the replica
 def read_json(text: str) -> JsonReading:
     """The JSON of ``text``: the whole text when it parses, else what ``extract_json`` recovers."""
     fenced = any(m.group(1).lstrip()[:1] in ("{", "[") for m in _FENCE.finditer(text))
@@ -287,6 +290,30 @@ def _schema_errors(validator: Any, reading: JsonReading) -> list[str]:
             for e in errors]
 
 
+def _validator(schema: dict[str, Any]) -> tuple[Any, str | None]:
+    """A validator of ``schema`` and, when the schema itself is invalid, why; built once per distinct schema."""
+    try:
+        key = json.dumps(schema)
+    except (TypeError, ValueError):
+        return _build_validator(schema)
+    return _cached_validator(key)
+
+
+@functools.lru_cache(maxsize=64)  # checking a schema costs more than validating an answer against it
+def _cached_validator(schema_json: str) -> tuple[Any, str | None]:
+    return _build_validator(json.loads(schema_json))
+
+
+def _build_validator(schema: dict[str, Any]) -> tuple[Any, str | None]:
+    cls = validator_for(schema, default=Draft202012Validator)
+    validator = cls(schema, format_checker=cls.FORMAT_CHECKER, registry=Registry())  # no remote $ref fetching
+    try:
+        cls.check_schema(schema)
+    except SchemaError as exc:
+        return validator, str(getattr(exc, "message", str(exc)))
+    return validator, None
+
+
 class StructureComparator(Comparator):
     """Does the other side keep the JSON contract: parseable, unfenced, bare, conforming, same keys and types."""
 
@@ -359,10 +386,10 @@ class StructureComparator(Comparator):
                           details={"equal": equal, "gold": gold_match, "how": oth.how})
 
     def _schema(self, schema: dict[str, Any], base: JsonReading, oth: JsonReading) -> Finding:
-        cls = validator_for(schema, default=Draft202012Validator)
-        validator = cls(schema, format_checker=cls.FORMAT_CHECKER, registry=Registry())  # no remote $ref fetching
+        validator, problem = _validator(schema)
         try:
-            cls.check_schema(schema)
+            if problem is not None:
+                raise SchemaError(problem)
             base_errors, other_errors = _schema_errors(validator, base), _schema_errors(validator, oth)
         except (SchemaError, Unresolvable) as exc:
             problem = getattr(exc, "message", str(exc))
