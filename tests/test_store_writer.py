@@ -203,6 +203,22 @@ async def test_the_byte_cap_drops_and_counts_but_an_empty_buffer_takes_any_one_i
     assert writer.dropped_by["byte_cap"] == 2 and adds_up(writer)
 
 
+async def test_a_buffer_smaller_than_a_batch_is_written_once_half_full(store: Store, make_stored: MakeStored) -> None:
+    spy = SpyStore(store)
+    writer = BatchWriter(spy, max_batch=100, max_queue=4, flush_interval_s=60)
+    await writer.start()
+    writer.submit(make_stored("t0"))
+    writer.submit(make_stored("t1"))  # half of max_queue: due now, not in 60 s
+    await eventually(lambda: writer.written == 2)
+    big = BatchWriter(spy, max_batch=100, max_bytes=5_000, flush_interval_s=60)
+    await big.start()
+    big.submit(make_stored("b0", output="y" * 3_000))  # over half of max_bytes: due now
+    await eventually(lambda: big.written == 1)
+    assert spy.batches == [2, 1]
+    await writer.close()
+    await big.close()
+
+
 async def test_submit_before_start_is_queued(store: Store, make_stored: MakeStored) -> None:
     writer = BatchWriter(SpyStore(store), max_queue=2)
     assert [writer.submit(make_stored(f"t{i}")) for i in range(3)] == [True, True, False]

@@ -254,12 +254,20 @@ class WriteBehind(Generic[T]):
             await self._wait(None)
 
     async def _until_due(self) -> None:
-        """Wait until a batch is full, a flush or close asks, or ``flush_interval_s`` has passed."""
+        """Wait until a batch is full, the buffer half full, a flush or close asks, or ``flush_interval_s`` passed.
+
+        A buffer smaller than a batch is written before it fills: the writer finds out sooner that the
+        store is down, and moves what waits to the spill before anything must be refused.
+        """
         deadline = asyncio.get_running_loop().time() + self.flush_interval_s
-        while not (len(self._pending) >= self.max_batch or self._closing or self._waiters):
+        while not self._due():
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0 or not await self._wait(remaining):
                 return
+
+    def _due(self) -> bool:
+        return (len(self._pending) >= min(self.max_batch, max(1, self.max_queue // 2))
+                or self._bytes * 2 >= self.max_bytes or self._closing or bool(self._waiters))
 
     async def _wait(self, timeout_s: float | None) -> bool:
         """Wait for a submit, flush or close; ``False`` if ``timeout_s`` passed first."""
