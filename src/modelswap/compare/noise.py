@@ -47,14 +47,25 @@ replica scored 0-2% regressions and the one playing the candidate 10-21%.)
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+
 from modelswap.compare import stats
 from modelswap.compare.engine import Compared
-from modelswap.compare.model import Finding
+from modelswap.compare.noise_columns import (
+    Behaviour,
+    Judged,
+    NoiseColumns,
+    Request,
+    Sample,
+    behaviour_of,
+    request_samples,
+    share,
+    size_of,
+)
 
 ALL = "*"
 MIN_CATEGORY_TRIALS = 1
@@ -65,22 +76,11 @@ SIZE_RATIO = 0.5
 EXCUSE_SHARE = 0.5
 MARGIN_P = 0.25
 EXEMPT_CHECKS = frozenset({"judge"})
-VALUE_LABELS = frozenset({"answer.exact"})
 
 Side = Literal["candidate", "replica"]
-Behaviour = tuple[str, str, str]
-Sample = dict[Behaviour, float]
-
-
-def behaviour_of(finding: Finding) -> Behaviour:
-    """The key a finding is matched by: check, status and behaviour label (a label that is only a value,
-    such as the short answer given, is left out: any other answer is the same behaviour)."""
-    label = "" if finding.check in VALUE_LABELS else finding.behaviour or ""
-    return finding.check, finding.status, label
-
-
-def size_of(finding: Finding) -> float:
-    return 1.0 if finding.size is None else float(finding.size)
+OwnShares = Callable[[Behaviour, float], "tuple[float, float] | None"]
+"""For one request: a behaviour's share of candidate samples and of replica samples at a size, or None when
+the behaviour's check did not apply to both sides of the request."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -110,42 +110,30 @@ class Assessment:
     reason: str
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _Request:
-    """One request's samples for one check: per sample, the behaviours it shows and their sizes."""
-
-    category: str
-    candidate: tuple[Sample, ...]
-    replica: tuple[Sample, ...]
+def _share(samples: tuple[Sample, ...], key: Behaviour, min_size: float) -> float:
+    return share([sample.get(key, -1.0) for sample in samples], min_size)
 
 
-def _samples(samples: Sequence[Sequence[Finding]], check: str) -> tuple[Sample, ...]:
-    """The samples where ``check`` applied, each as the behaviours it shows (not ``same``)."""
-    out = []
-    for findings in samples:
-        own = [f for f in findings if f.check == check]
-        if own:
-            out.append({behaviour_of(f): size_of(f) for f in own if f.status != "same"})
-    return tuple(out)
+def own_shares(requests: dict[str, Request] | None) -> OwnShares:
+    """The shares of one request, from its samples per check (``request_samples``)."""
 
+    def shares(key: Behaviour, min_size: float) -> tuple[float, float] | None:
+        own = requests.get(key[0]) if requests else None
+        if own is None or not own.replica:
+            return None
+        return _share(own.candidate, key, min_size), _share(own.replica, key, min_size)
 
-def _share(samples: Sequence[Sample], key: Behaviour, min_size: float) -> float:
-    if not samples:
-        return 0.0
-    return sum(sample.get(key, -1.0) >= min_size for sample in samples) / len(samples)
+    return shares
 
 
 class NoiseFloor:
-    """The per-request samples of every check, and the two tests of the module docstring."""
+    """The per-request samples of every check (as columns), and the two tests of the module docstring."""
 
-    def __init__(self, requests: dict[str, dict[str, _Request]], *, known: bool) -> None:
-        self.known = known
-        self._requests = requests
-        self._by_check: dict[str, list[_Request]] = defaultdict(list)
-        for checks in requests.values():
-            for check, request in checks.items():
-                self._by_check[check].append(request)
+    def __init__(self, columns: NoiseColumns) -> None:
+        self.columns = columns
+        self.known = columns.replica_trials > 0
         self._evaluated: dict[tuple[Behaviour, str, float, Side], CheckNoise] = {}
+        self._counts: dict[str, dict[str, int]] = {}
 
     def rows(self) -> list[CheckNoise]:
         """Every row evaluated so far (the report lists them)."""
@@ -155,27 +143,37 @@ class NoiseFloor:
     def row(self, key: Behaviour, category: str, min_size: float, *, side: Side = "candidate") -> CheckNoise | None:
         """The row that judges ``key`` at ``min_size`` in ``category`` (all requests' when the category has no
         replica for the check). ``side="replica"`` swaps the roles: the replica is judged against the candidate."""
-        requests = self._by_check.get(key[0], [])
-        own = [r for r in requests if r.category == category]
-        scope, chosen = (category, own) if len(own) >= MIN_CATEGORY_TRIALS else (ALL, requests)
-        if not chosen:
+        counts = self._category_counts(key[0])
+        if not counts:
             return None
+        scope = category if counts.get(category, 0) >= MIN_CATEGORY_TRIALS else ALL
         cache_key = (key, scope, round(min_size, 6), side)
         if cache_key not in self._evaluated:
-            self._evaluated[cache_key] = self._evaluate(key, scope, chosen, min_size, side=side)
+            self._evaluated[cache_key] = self._evaluate(key, scope, min_size, side=side)
         return self._evaluated[cache_key]
 
-    def _evaluate(self, key: Behaviour, scope: str, requests: Sequence[_Request], min_size: float, *,
-                  side: Side) -> CheckNoise:
-        replica = [_share(r.replica, key, min_size) for r in requests]
-        candidate = [_share(r.candidate, key, min_size) for r in requests]
+    def _category_counts(self, check: str) -> dict[str, int]:
+        """How many requests of each category have ``check`` applied to both sides."""
+        if check not in self._counts:
+            members = self.columns.members(check, None)
+            codes = np.frombuffer(self.columns.trial_category, dtype=np.int32)[members]
+            names = list(self.columns.category_codes)
+            self._counts[check] = {names[code]: int(n) for code, n in enumerate(np.bincount(codes)) if n}
+        return self._counts[check]
+
+    def _evaluate(self, key: Behaviour, scope: str, min_size: float, *, side: Side) -> CheckNoise:
+        replica, candidate, sparse = self._shares(key, None if scope == ALL else scope, min_size)
         if side == "replica":
             replica, candidate = candidate, replica
-        n = len(requests)
-        noise_rate, candidate_rate = sum(replica) / n, sum(candidate) / n
+            sparse = [(c, r) for r, c in sparse]
+        n = len(replica)
+        if min_size <= -1.0:  # a sample that does not show the behaviour reaches the size: every share counts
+            noise_rate, candidate_rate = sum(replica.tolist()) / n, sum(candidate.tolist()) / n
+        else:  # adding the requests' shares of 0 changes no sum
+            noise_rate, candidate_rate = sum(r for r, _ in sparse) / n, sum(c for _, c in sparse) / n
         excess = candidate_rate - noise_rate
-        above = sum(c > r for c, r in zip(candidate, replica, strict=True))
-        below = sum(c < r for c, r in zip(candidate, replica, strict=True))
+        above = sum(c > r for r, c in sparse)
+        below = sum(c < r for r, c in sparse)
         p_value = stats.sign_test_greater(above, below)
         margin = max(ABSOLUTE_MARGIN, RELATIVE_MARGIN * noise_rate)
         signal = noise_rate == 0 or (excess > margin and p_value <= MARGIN_P) or (excess > 0 and p_value <= ALPHA)
@@ -183,19 +181,58 @@ class NoiseFloor:
                           trials=n, noise_rate=noise_rate, candidate_rate=candidate_rate, excess=excess,
                           ci95=stats.paired_shares(replica, candidate), p_value=p_value, signal=signal, side=side)
 
-    def assess(self, item: Compared, finding: Finding, *, side: Side = "candidate", rows: bool = True) -> Assessment:
+    def _shares(self, key: Behaviour, category: str | None, min_size: float
+                ) -> tuple[np.ndarray, np.ndarray, list[tuple[float, float]]]:
+        """Per request of the scope, in trial order: the replica's and the candidate's share of ``key`` at
+        ``min_size`` (dense), and the (replica, candidate) shares of the requests where some sample shows it."""
+        members = self.columns.members(key[0], category)
+        fill = 1.0 if min_size <= -1.0 else 0.0
+        replica, candidate = np.full(len(members), fill), np.full(len(members), fill)
+        shown = self.columns.shown.get(key[0], {}).get(key)
+        sparse: list[tuple[float, float]] = []
+        if shown is not None and len(members):
+            trials = np.frombuffer(shown.trials, dtype=np.int64)
+            at = np.searchsorted(members, trials)
+            inside = (at < len(members)) & (members[np.minimum(at, len(members) - 1)] == trials)
+            for position, index in zip(at[inside].tolist(), np.flatnonzero(inside).tolist(), strict=True):
+                sizes = shown.sizes[index]
+                pair = (share(sizes[1], min_size), share(sizes[0], min_size))
+                replica[position], candidate[position] = pair
+                sparse.append(pair)
+        return replica, candidate, sparse
+
+    def stored_shares(self, trial: int) -> OwnShares:
+        """The shares of trial number ``trial`` of the columns (a streamed comparison keeps no samples)."""
+
+        def shares(key: Behaviour, min_size: float) -> tuple[float, float] | None:
+            if self.columns.samples_of(trial, key[0]) is None:
+                return None
+            sizes = self.columns.sizes_of(trial, key)
+            if sizes is None:
+                fill = 1.0 if min_size <= -1.0 else 0.0
+                return fill, fill
+            return share(sizes[0], min_size), share(sizes[1], min_size)
+
+        return shares
+
+    def assess(self, item: Compared, finding: Judged, *, side: Side = "candidate", rows: bool = True) -> Assessment:
         """Does ``finding`` (of the candidate, or of the replica) count on this trial? ``rows=False`` applies the
         test on the request only: symmetric between the sides, with no row chosen for either, which is what a
         significance test of one side against the other may read without counting its evidence twice."""
+        return self.judge(finding, category=item.trial.category, own=own_shares(request_samples(item)), side=side,
+                          rows=rows)
+
+    def judge(self, finding: Judged, *, category: str, own: OwnShares, side: Side = "candidate",
+              rows: bool = True) -> Assessment:
+        """``assess`` for a finding of a request of ``category`` whose shares ``own`` gives."""
         if finding.status == "same" or finding.check in EXEMPT_CHECKS:
             return Assessment(counts=True, reason="")
         if not self.known:
             return Assessment(counts=True, reason="noise floor unknown (no replica)")
         key, min_size = behaviour_of(finding), SIZE_RATIO * size_of(finding)
-        own = self._requests.get(item.trial.id, {}).get(finding.check)
-        if own is not None and own.replica:
-            mine, other = (own.candidate, own.replica) if side == "candidate" else (own.replica, own.candidate)
-            mine_share, other_share = _share(mine, key, min_size), _share(other, key, min_size)
+        shares = own(key, min_size)
+        if shares is not None:
+            mine_share, other_share = shares if side == "candidate" else shares[::-1]
             if mine_share < 0.5:
                 return Assessment(counts=False, reason=f"shown in only {mine_share:.0%} of this side's samples")
             if other_share >= EXCUSE_SHARE * mine_share:
@@ -204,10 +241,10 @@ class NoiseFloor:
                                                        f"({other_share:.0%} of its samples, comparable size)")
         if not rows:
             return Assessment(counts=True, reason="")
-        row = self.row(key, item.trial.category, min_size, side=side)
+        row = self.row(key, category, min_size, side=side)
         if row is None or row.trials == 0:
             return Assessment(counts=True, reason="noise floor unknown for this check (no replica applied)")
-        return Assessment(counts=row.signal, reason=_row_reason(row, item.trial.category))
+        return Assessment(counts=row.signal, reason=_row_reason(row, category))
 
 
 def _describe(key: Behaviour) -> str:
@@ -229,16 +266,7 @@ def _row_reason(row: CheckNoise, category: str) -> str:
 
 def measure_noise(compared: Sequence[Compared]) -> NoiseFloor:
     """The noise floor of a comparison, from the trials that have a replica."""
-    requests: dict[str, dict[str, _Request]] = {}
+    columns = NoiseColumns()
     for item in compared:
-        if item.trial.replica is None:
-            continue
-        checks = {f.check for sample in (*item.candidate_samples, *item.replica_samples) for f in sample}
-        per_check = {}
-        for check in checks:
-            candidate = _samples(item.candidate_samples, check)
-            replica = _samples(item.replica_samples, check)
-            if candidate and replica:
-                per_check[check] = _Request(category=item.trial.category, candidate=candidate, replica=replica)
-        requests[item.trial.id] = per_check
-    return NoiseFloor(requests, known=bool(requests))
+        columns.add(item.trial.category, request_samples(item))
+    return NoiseFloor(columns)

@@ -134,7 +134,7 @@ def sign_test_greater(above: int, below: int) -> float:
     return float(_scipy.binom.sf(above - 1, above + below, 0.5))
 
 
-def paired_shares(baseline: Sequence[float], candidate: Sequence[float]) -> Interval:
+def paired_shares(baseline: Sequence[float] | FloatArray, candidate: Sequence[float] | FloatArray) -> Interval:
     """A 95% interval of the mean paired difference of shares (candidate - baseline), one share per request.
 
     When every share is 0 or 1 it is Newcombe's paired interval (``paired_binary``); otherwise the
@@ -142,9 +142,10 @@ def paired_shares(baseline: Sequence[float], candidate: Sequence[float]) -> Inte
     """
     if len(baseline) != len(candidate):
         raise ValueError(f"paired_shares: {len(baseline)} baseline and {len(candidate)} candidate shares")
-    if all(v in (0.0, 1.0) for v in (*baseline, *candidate)):
-        return paired_binary([v == 1.0 for v in baseline], [v == 1.0 for v in candidate]).ci95
-    return _t_interval(np.asarray(candidate, dtype=float) - np.asarray(baseline, dtype=float))
+    base, cand = np.asarray(baseline, dtype=float), np.asarray(candidate, dtype=float)
+    if np.isin(base, (0.0, 1.0)).all() and np.isin(cand, (0.0, 1.0)).all():
+        return paired_binary(base == 1.0, cand == 1.0).ci95
+    return _t_interval(cand - base)
 
 
 def paired_binary(baseline: Sequence[bool], candidate: Sequence[bool]) -> PairedBinary:

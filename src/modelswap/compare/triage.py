@@ -34,17 +34,21 @@ request): its verdicts are the noise floor of the verdict rates, measured like t
 ``paired`` holds both sides' verdicts by the request-level test alone (no rate rows): rows are
 chosen *because* one side exceeds the other, so a significance test between the sides reads
 these instead, and does not count the same evidence twice.
+
+``verdicts`` is the rule for one trial on anything shaped like a finding: ``triage`` runs it on
+``Finding`` values, a streamed comparison on compact keys of the same fields (it keeps no finding).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Generic, Literal, NamedTuple, Protocol, TypeVar
 
 from modelswap.compare.engine import Compared
 from modelswap.compare.model import Finding
-from modelswap.compare.noise import NoiseFloor, Side
+from modelswap.compare.noise import NoiseFloor, OwnShares, Side, own_shares
+from modelswap.compare.noise_columns import Judged, request_samples
 
 Verdict = Literal["regression", "improvement", "neutral", "novel"]
 VERDICTS: tuple[Verdict, ...] = ("regression", "novel", "improvement", "neutral")
@@ -53,6 +57,16 @@ SOFT_CHECKS = frozenset({"similarity.semantic", "similarity.lexical"})
 JUDGE_CHECK = "judge"
 NOVEL_CHECKS = frozenset({"language"})
 ALWAYS_NOVEL_WHEN_CHANGED = frozenset({"answer.exact"})
+
+
+class Decidable(Judged, Protocol):
+    """What triage reads of a finding."""
+
+    @property
+    def severity(self) -> str: ...
+
+
+F = TypeVar("F", bound=Decidable)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -67,6 +81,17 @@ class Triaged:
     paired: tuple[Verdict, Verdict] | None = None
 
 
+class Verdicts(NamedTuple, Generic[F]):
+    """One trial's verdicts: the candidate's (with its decisive findings and what was set aside as noise), the
+    replica's and both by the request-level test alone (None without a replica)."""
+
+    verdict: Verdict
+    decisive: list[F]
+    within_noise: list[tuple[str, str]]
+    replica: Verdict | None
+    paired: tuple[Verdict, Verdict] | None
+
+
 def baseline_behaviours(compared: Sequence[Compared]) -> frozenset[str]:
     """Every behaviour the primary showed: the baseline side of all findings and the replica's own."""
     seen = {f.baseline_behaviour for c in compared for f in (*c.findings, *c.noise) if f.baseline_behaviour}
@@ -79,24 +104,33 @@ def triage(compared: Sequence[Compared], noise: NoiseFloor) -> list[Triaged]:
     known = baseline_behaviours(compared)
     out = []
     for item in compared:
-        kept, set_aside = _without_noise(item, noise, "candidate")
-        verdict, decisive = decide(kept, known)
-        replica = paired = None
-        if item.trial.replica is not None:
-            replica = decide(_without_noise(item, noise, "replica")[0], known)[0]
-            paired = (decide(_without_noise(item, noise, "candidate", rows=False)[0], known)[0],
-                      decide(_without_noise(item, noise, "replica", rows=False)[0], known)[0])
-        out.append(Triaged(compared=item, verdict=verdict, decisive=tuple(decisive), within_noise=tuple(set_aside),
-                           replica_verdict=replica, paired=paired))
+        found = verdicts(item.findings, item.noise if item.trial.replica is not None else None, noise=noise,
+                         own=own_shares(request_samples(item)), category=item.trial.category, known=known)
+        out.append(Triaged(compared=item, verdict=found.verdict, decisive=tuple(found.decisive),
+                           within_noise=tuple(found.within_noise), replica_verdict=found.replica,
+                           paired=found.paired))
     return out
 
 
-def _without_noise(item: Compared, noise: NoiseFloor, side: Side, *, rows: bool = True
-                   ) -> tuple[list[Finding], list[tuple[str, str]]]:
-    kept: list[Finding] = []
+def verdicts(findings: Sequence[F], replica: Sequence[F] | None, *, noise: NoiseFloor, own: OwnShares,
+             category: str, known: frozenset[str]) -> Verdicts[F]:
+    """The rule for one trial: ``findings`` of the candidate, ``replica`` those of the replica (None without)."""
+    kept, set_aside = _without_noise(findings, noise, own, category, "candidate")
+    verdict, decisive = decide(kept, known)
+    replica_verdict = paired = None
+    if replica is not None:
+        replica_verdict = decide(_without_noise(replica, noise, own, category, "replica")[0], known)[0]
+        paired = (decide(_without_noise(findings, noise, own, category, "candidate", rows=False)[0], known)[0],
+                  decide(_without_noise(replica, noise, own, category, "replica", rows=False)[0], known)[0])
+    return Verdicts(verdict, decisive, set_aside, replica_verdict, paired)
+
+
+def _without_noise(findings: Sequence[F], noise: NoiseFloor, own: OwnShares, category: str, side: Side, *,
+                   rows: bool = True) -> tuple[list[F], list[tuple[str, str]]]:
+    kept: list[F] = []
     set_aside: list[tuple[str, str]] = []
-    for finding in item.findings if side == "candidate" else item.noise:
-        assessment = noise.assess(item, finding, side=side, rows=rows)
+    for finding in findings:
+        assessment = noise.judge(finding, category=category, own=own, side=side, rows=rows)
         if assessment.counts:
             kept.append(finding)
         else:
@@ -104,7 +138,7 @@ def _without_noise(item: Compared, noise: NoiseFloor, side: Side, *, rows: bool 
     return kept, set_aside
 
 
-def decide(findings: Sequence[Finding], known_behaviours: frozenset[str]) -> tuple[Verdict, list[Finding]]:
+def decide(findings: Sequence[F], known_behaviours: frozenset[str]) -> tuple[Verdict, list[F]]:
     """Steps 2-5 of the rule on findings already cleared of noise."""
     if any(f.check == JUDGE_CHECK and f.status != "same" for f in findings):
         findings = [f for f in findings if f.check not in SOFT_CHECKS]
