@@ -6,13 +6,15 @@ booleans or numbers as a paired metric (McNemar exact and Newcombe's interval fo
 bootstrap for means), latency and cost per task (Mann-Whitney and paired-bootstrap ratios), per
 category regression rates ranked, with a paired test against the replica and Holm's correction,
 and per-class precision and recall where gold labels exist. The request is the unit: every
-figure has one value per request. What it is not: the decision (``gate``) or rendering.
+figure has one value per request. ``summarize_columns`` computes it all from the compact
+columns a streamed comparison fills (``modelswap.compare.summary_columns``); ``summarize``
+fills them from triaged trials first, so both paths give the same figures to the last digit.
+What it is not: the decision (``gate``) or rendering.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -20,8 +22,8 @@ import numpy as np
 
 from modelswap.compare import stats
 from modelswap.compare.checks.correctness import per_class_metrics
-from modelswap.compare.model import Outcome
 from modelswap.compare.noise import NoiseFloor
+from modelswap.compare.summary_columns import CODES, SummaryColumns
 from modelswap.compare.triage import VERDICTS, Triaged
 
 Kind = Literal["verdict_rate", "rate", "mean", "ratio", "quantile"]
@@ -127,37 +129,46 @@ class Summary:
 
 def summarize(triaged: Sequence[Triaged], noise: NoiseFloor, *, seed: int = 0) -> Summary:
     """The summary of a comparison; deterministic for a given ``seed`` (bootstrap resampling)."""
+    columns = SummaryColumns()
+    for t in triaged:
+        columns.add_trial(t.compared)
+        columns.add_verdicts(t.verdict, t.replica_verdict, t.paired)
+    return summarize_columns(columns, noise_known=noise.known, seed=seed)
+
+
+def summarize_columns(columns: SummaryColumns, *, noise_known: bool, seed: int = 0) -> Summary:
+    """The summary of the trials in ``columns`` (verdicts included)."""
     metrics: dict[str, Metric] = {}
     for verdict in VERDICTS:
-        metrics[f"{verdict}_rate"] = _verdict_rate(triaged, verdict)
-    metrics.update(_check_metrics(triaged, seed=seed))
-    metrics.update(_cost_metrics(triaged, seed=seed))
-    return Summary(trials=len(triaged), verdicts=_counts(t.verdict for t in triaged), metrics=metrics,
-                   categories=_categories(triaged), noise_known=noise.known,
-                   replica_trials=sum(t.replica_verdict is not None for t in triaged), labels=_labels(triaged),
-                   discordant=_discordant(triaged))
+        metrics[f"{verdict}_rate"] = _verdict_rate(columns, verdict)
+    metrics.update(_check_metrics(columns, seed=seed))
+    metrics.update(_cost_metrics(columns, seed=seed))
+    verdicts = columns.codes("verdict")
+    return Summary(trials=columns.trials, verdicts=_counts(verdicts), metrics=metrics,
+                   categories=_categories(columns), noise_known=noise_known,
+                   replica_trials=int(np.count_nonzero(columns.codes("replica_verdict") >= 0)),
+                   labels=_labels(columns), discordant=_discordant(columns))
 
 
 def _pair(value: Any) -> tuple[int, int] | None:
     return (int(value[0]), int(value[1])) if value else None
 
 
-def _discordant(triaged: Sequence[Triaged]) -> tuple[int, int] | None:
-    pairs = [t.paired for t in triaged if t.paired is not None]
-    if not pairs:
+def _discordant(columns: SummaryColumns) -> tuple[int, int] | None:
+    candidate, replica = columns.codes("paired_candidate"), columns.codes("paired_replica")
+    has = replica >= 0
+    if not has.any():
         return None
-    return (sum(c == "regression" and r != "regression" for c, r in pairs),
-            sum(r == "regression" and c != "regression" for c, r in pairs))
+    regression = CODES["regression"]
+    c, r = candidate[has] == regression, replica[has] == regression
+    return int(np.count_nonzero(c & ~r)), int(np.count_nonzero(r & ~c))
 
 
-def _counts(verdicts: Any) -> dict[str, int]:
-    counts: dict[str, int] = dict.fromkeys(VERDICTS, 0)
-    for verdict in verdicts:
-        counts[verdict] += 1
-    return counts
+def _counts(codes: np.ndarray[tuple[int], np.dtype[np.int8]]) -> dict[str, int]:
+    return {verdict: int(np.count_nonzero(codes == CODES[verdict])) for verdict in VERDICTS}
 
 
-def _verdict_rate(triaged: Sequence[Triaged], verdict: str) -> Metric:
+def _verdict_rate(columns: SummaryColumns, verdict: str) -> Metric:
     """A verdict's rate; with a replica, judged as the excess over the replica's own rate of that verdict.
 
     The replica is triaged by the same rule as the candidate (``triage``), so its rate is what the
@@ -165,73 +176,56 @@ def _verdict_rate(triaged: Sequence[Triaged], verdict: str) -> Metric:
     primary's noise. Paired (Newcombe) when every trial has a replica, else the two rates as
     independent samples; without a replica the estimate is the candidate's rate (Wilson).
     """
-    n = len(triaged)
-    k = sum(t.verdict == verdict for t in triaged)
+    code = CODES[verdict]  # type: ignore[index]
+    verdicts, replicas = columns.codes("verdict"), columns.codes("replica_verdict")
+    n = len(verdicts)
+    k = int(np.count_nonzero(verdicts == code))
     rate = k / n if n else 0.0
-    with_replica = [t for t in triaged if t.replica_verdict is not None]
-    if not with_replica:
+    has = replicas >= 0
+    m = int(np.count_nonzero(has))
+    if not m:
         return Metric(name=f"{verdict}_rate", kind="verdict_rate", n=n, baseline=None, candidate=rate, delta=None,
                       estimate=rate, ci95=stats.wilson(k, n))
-    replica_k = sum(t.replica_verdict == verdict for t in with_replica)
-    noise = replica_k / len(with_replica)
-    paired = stats.paired_binary([t.replica_verdict == verdict for t in with_replica],
-                                 [t.verdict == verdict for t in with_replica])
-    ci95 = paired.ci95 if len(with_replica) == n else stats.two_proportions(replica_k, len(with_replica), k, n).ci95
+    replica_k = int(np.count_nonzero(replicas[has] == code))
+    noise = replica_k / m
+    paired = stats.paired_binary(replicas[has] == code, verdicts[has] == code)
+    ci95 = paired.ci95 if m == n else stats.two_proportions(replica_k, m, k, n).ci95
     return Metric(name=f"{verdict}_rate", kind="verdict_rate", n=n, baseline=noise, candidate=rate,
                   delta=rate - noise, estimate=rate - noise, ci95=ci95, noise=noise, p_value=paired.p_value)
 
 
-def _check_metrics(triaged: Sequence[Triaged], *, seed: int) -> dict[str, Metric]:
+def _check_metrics(columns: SummaryColumns, *, seed: int) -> dict[str, Metric]:
     """Every check whose baseline and candidate values are both booleans, or both numbers, on some trials."""
-    sides: dict[str, tuple[list[Any], list[Any]]] = defaultdict(lambda: ([], []))
-    replica: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
-    for t in triaged:
-        for finding in t.compared.findings:
-            if _comparable(finding.baseline, finding.candidate):
-                sides[finding.check][0].append(finding.baseline)
-                sides[finding.check][1].append(finding.candidate)
-        for finding in t.compared.noise:
-            if _comparable(finding.baseline, finding.candidate):
-                replica[finding.check].append((finding.baseline, finding.candidate))
     out = {}
-    for check, (base, cand) in sorted(sides.items()):
-        noise_pairs = replica.get(check, [])
-        noise = _mean([float(c) for _, c in noise_pairs]) - _mean([float(b) for b, _ in noise_pairs]) \
-            if noise_pairs else None
-        if all(isinstance(v, bool) for v in (*base, *cand)):
-            paired = stats.paired_binary(base, cand)
+    for check, pairs in sorted(columns.checks.items()):
+        noise_pairs = columns.replica_checks.get(check)
+        noise = None
+        if noise_pairs is not None and len(noise_pairs):
+            noise_base, noise_cand = noise_pairs.arrays()
+            noise = _mean(noise_cand.tolist()) - _mean(noise_base.tolist())
+        b, c = pairs.arrays()
+        if pairs.booleans:
+            paired = stats.paired_binary(b == 1.0, c == 1.0)
             out[check] = Metric(name=check, kind="rate", n=paired.n, baseline=paired.baseline_rate,
                                 candidate=paired.candidate_rate, delta=paired.delta, estimate=paired.delta,
                                 ci95=paired.ci95, noise=noise, p_value=paired.p_value)
         else:
-            b, c = np.asarray(base, dtype=float), np.asarray(cand, dtype=float)
             delta, ci = stats.paired_bootstrap(b, c, stats.mean_difference, seed=seed)
             out[check] = Metric(name=check, kind="mean", n=len(b), baseline=float(b.mean()), candidate=float(c.mean()),
                                 delta=delta, estimate=delta, ci95=ci, noise=noise)
     return out
 
 
-def _comparable(baseline: Any, candidate: Any) -> bool:
-    both_bool = isinstance(baseline, bool) and isinstance(candidate, bool)
-    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (baseline, candidate))
-    return both_bool or numbers
-
-
 def _mean(values: Sequence[float]) -> float:
     return float(sum(values) / len(values)) if values else 0.0
 
 
-def _cost_metrics(triaged: Sequence[Triaged], *, seed: int) -> dict[str, Metric]:
+def _cost_metrics(columns: SummaryColumns, *, seed: int) -> dict[str, Metric]:
     out: dict[str, Metric] = {}
-    fields: dict[str, Callable[[Outcome], float | int | None]] = {
-        "latency_ms": lambda o: o.latency_ms, "tokens": lambda o: o.completion_tokens, "cost_usd": lambda o: o.cost_usd}
-    for name, get in fields.items():
-        pairs = [(get(t.compared.trial.baseline), get(t.compared.trial.candidate)) for t in triaged]
-        pairs = [(b, c) for b, c in pairs if b is not None and c is not None]
-        if len(pairs) < 2 or (name == "cost_usd" and not any(b for b, _ in pairs)):
+    for name, pairs in columns.costs.items():
+        b, c = pairs.arrays()
+        if len(b) < 2 or (name == "cost_usd" and not b.any()):
             continue
-        b = np.asarray([p[0] for p in pairs], dtype=float)
-        c = np.asarray([p[1] for p in pairs], dtype=float)
         _, p_value = stats.mann_whitney(b, c)
         if name == "latency_ms":
             for q in (50, 95):
@@ -248,21 +242,27 @@ def _cost_metrics(triaged: Sequence[Triaged], *, seed: int) -> dict[str, Metric]
     return out
 
 
-def _categories(triaged: Sequence[Triaged]) -> dict[str, CategorySummary]:
-    groups: dict[str, list[Triaged]] = defaultdict(list)
-    for t in triaged:
-        groups[t.compared.trial.category].append(t)
+def _categories(columns: SummaryColumns) -> dict[str, CategorySummary]:
+    categories = columns.categories()
+    verdicts, replicas = columns.codes("verdict"), columns.codes("replica_verdict")
+    paired_candidate, paired_replica = columns.codes("paired_candidate"), columns.codes("paired_replica")
+    regression = CODES["regression"]
     rows = []
-    for name, items in groups.items():
-        k = sum(t.verdict == "regression" for t in items)
-        with_replica = [t for t in items if t.replica_verdict is not None]
+    for name, code in columns.category_codes.items():
+        mine = categories == code
+        items = verdicts[mine]
+        if not len(items):
+            continue
+        k = int(np.count_nonzero(items == regression))
+        with_replica = replicas[mine] >= 0
         noise = p_value = None
-        if with_replica:
-            noise = sum(t.replica_verdict == "regression" for t in with_replica) / len(with_replica)
-            pairs = [t.paired for t in with_replica if t.paired is not None]
-            p_value = stats.paired_binary([replica == "regression" for _, replica in pairs],
-                                          [candidate == "regression" for candidate, _ in pairs]).p_value
-        rows.append(CategorySummary(name=name, trials=len(items), verdicts=_counts(t.verdict for t in items),
+        if with_replica.any():
+            noise = int(np.count_nonzero(replicas[mine][with_replica] == regression)) / int(np.count_nonzero(
+                with_replica))
+            has_pair = paired_replica[mine] >= 0
+            p_value = stats.paired_binary(paired_replica[mine][has_pair] == regression,
+                                          paired_candidate[mine][has_pair] == regression).p_value
+        rows.append(CategorySummary(name=name, trials=len(items), verdicts=_counts(items),
                                     regression_rate=k / len(items), ci95=stats.wilson(k, len(items)), noise=noise,
                                     p_value=p_value))
     tested = [r for r in rows if r.p_value is not None]
@@ -278,16 +278,8 @@ def _with_adjusted(row: CategorySummary, p_adjusted: float | None) -> CategorySu
                            ci95=row.ci95, noise=row.noise, p_value=row.p_value, p_adjusted=p_adjusted)
 
 
-def _labels(triaged: Sequence[Triaged]) -> dict[str, Any]:
+def _labels(columns: SummaryColumns) -> dict[str, Any]:
     """Per-class precision and recall of both sides, where gold labels exist."""
-    base: list[tuple[str | None, str]] = []
-    cand: list[tuple[str | None, str]] = []
-    for t in triaged:
-        for finding in t.compared.findings:
-            if finding.check == "label.correct" and finding.details.get("gold") is not None:
-                gold = str(finding.details["gold"])
-                base.append((finding.details.get("baseline_label"), gold))
-                cand.append((finding.details.get("candidate_label"), gold))
-    if not base:
+    if not columns.labels["baseline"]:
         return {}
-    return {"baseline": per_class_metrics(base), "candidate": per_class_metrics(cand)}
+    return {side: per_class_metrics(list(counts.elements())) for side, counts in columns.labels.items()}
