@@ -13,11 +13,13 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
 from conftest import POSTGRES_URL
+from modelswap.config import StoreBufferConfig
 from modelswap.serving import running_server
 from modelswap.sim.server import create_sim_app
 from modelswap.store import open_store
@@ -62,13 +64,19 @@ def postgres_schema() -> Iterator[str]:
 
 
 @pytest.mark.postgres
-def test_a_postgres_outage_is_reported_and_every_trial_stored_when_it_is_back(postgres_schema: str) -> None:
+@pytest.mark.parametrize("spill", [False, True], ids=["default-buffer", "small-buffer-and-spill"])
+def test_a_postgres_outage_is_reported_and_every_trial_stored_when_it_is_back(postgres_schema: str, spill: bool,
+                                                                             tmp_path: Path) -> None:
     with TcpProxy(5432) as proxy, \
             running_server(create_sim_app(seed=3, model="sim-a")) as primary, \
             running_server(create_sim_app(seed=4, model="sim-b")) as candidate:
         url = f"postgresql://root@127.0.0.1:{proxy.port}/test?options=-csearch_path%3D{postgres_schema}"
         answered: list[int] = []
-        with gateway(settings_for(primary, candidate, store=url, sample_rate=1.0)) as gw, httpx.Client() as client:
+        settings = settings_for(primary, candidate, store=url, sample_rate=1.0)
+        if spill:  # the configuration's store_buffer reaches the recorder: 100 items in memory, the rest on disk
+            settings = settings.model_copy(update={"store_buffer": StoreBufferConfig(
+                max_items=100, spill_dir=str(tmp_path / "spill"))})
+        with gateway(settings) as gw, httpx.Client() as client:
             def phase(name: str) -> None:
                 for i in range(PER_PHASE):
                     body = {"model": "bot", "messages": [{"role": "user", "content": f"{name} question {i}"}]}
@@ -91,6 +99,7 @@ def test_a_postgres_outage_is_reported_and_every_trial_stored_when_it_is_back(po
             assert ready.json()["buffered"] > 0 and ready.json()["since"].endswith("Z")
             assert metric(scrape(), "modelswap_store_up") == 0
             phase("down")
+            assert (metric(scrape(), "modelswap_store_spilled", queue="observations") > 0) is spill
             proxy.restore()
             phase("after")
             wait_until(lambda: metric(text := scrape(), "modelswap_store_up") == 1

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 
-from modelswap.config import Settings
+from modelswap.config import Settings, StoreBufferConfig
 from modelswap.redact import Redactor
 from modelswap.store.base import Store
 from modelswap.store.writer import BatchWriter, RequestWriter
@@ -38,14 +38,19 @@ class Recorder:
     was written, dropped or failed).
     """
 
-    def __init__(self, store: Store, *, redactor: Redactor | None = None, max_queue: int = 10_000,
+    def __init__(self, store: Store, *, redactor: Redactor | None = None, buffer: StoreBufferConfig | None = None,
                  max_batch: int = 100, flush_interval_s: float = 0.25) -> None:
         self.store = store
         self.redactor = redactor or Redactor()
-        self.observations = BatchWriter(store, max_batch=max_batch, max_queue=max_queue,
-                                        flush_interval_s=flush_interval_s)
-        self.requests = RequestWriter(store, max_batch=max_batch, max_queue=max_queue,
-                                      flush_interval_s=flush_interval_s)
+        held = buffer or StoreBufferConfig()
+        self.observations = BatchWriter(
+            store, max_batch=max_batch, flush_interval_s=flush_interval_s, max_queue=held.max_items,
+            max_bytes=int(held.max_bytes), spill_dir=held.spill_dir, spill_max_bytes=int(held.spill_max_bytes),
+            close_timeout_s=held.close_timeout_s)
+        self.requests = RequestWriter(
+            store, max_batch=max_batch, flush_interval_s=flush_interval_s, max_queue=held.max_items,
+            max_bytes=int(held.max_bytes), spill_dir=held.spill_dir, spill_max_bytes=int(held.spill_max_bytes),
+            close_timeout_s=held.close_timeout_s)
 
     async def start(self) -> None:
         await self.requests.start()

@@ -107,7 +107,8 @@ class _Gateway:
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         store = open_store(self.store_url)
         secrets = [secret for arm in self.arms.values() for secret in arm.backend.secrets]
-        recorder = Recorder(store, redactor=redactor_for(self.settings, secrets=secrets))
+        recorder = Recorder(store, redactor=redactor_for(self.settings, secrets=secrets),
+                            buffer=self.settings.store_buffer)
         await recorder.start()
         for arm in self.arms.values():
             arm.open()
