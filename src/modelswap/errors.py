@@ -10,6 +10,7 @@ What it is not: errors of an upstream model call. Those are data (``ErrorInfo`` 
      ├── ConfigError          a bad modelswap.yaml: names the file, line and key
      ├── TrafficError         a bad traffic line: names the file, line and field
      ├── StoreError           the store cannot be opened, migrated or written
+     │    └── StoreUnavailable   (modelswap.store) it cannot be reached or written now; retry later
      └── BackendError         an arm cannot be built (missing model file, missing extra)
 
 Each error renders as one line, suitable for a CLI to print as is.

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from modelswap.errors import StoreError
-from modelswap.store.base import ArmCount, CachedVerdict, Store
+from modelswap.store.base import ArmCount, CachedVerdict, Store, StoreUnavailable
 
-__all__ = ["ArmCount", "CachedVerdict", "Store", "open_store"]
+__all__ = ["ArmCount", "CachedVerdict", "Store", "StoreUnavailable", "open_store"]
 
 
 def open_store(url: str) -> Store:
