@@ -16,16 +16,25 @@ Semantics:
   lost, database restarting, file unwritable, disk full, lock held too long) raises
   ``StoreUnavailable``: the same call may succeed later, and a store that holds a connection
   replaces a broken one on its next call. Any other ``StoreError`` is about the call itself.
+
+Reading a run page by page (a streamed comparison): ``request_keys`` pages through a run's
+requests in their saved order by keyset (position, then trial id: each page starts after the last
+key of the one before, so a page costs the same at the start of a million requests as at the
+end), ``request_rows`` and ``scan_observations`` read one page's requests and observations and
+hand back a row that cannot be read as such, so one corrupt row costs one trial, never the run.
+These have plain implementations here in terms of the abstract methods; the SQL store answers
+them with one query each.
 """
 
 from __future__ import annotations
 
 import abc
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from modelswap.errors import StoreError
-from modelswap.types import ChatRequest, StoredObservation
+from modelswap.types import ChatRequest, ObservationKey, StoredObservation
 
 
 class StoreUnavailable(StoreError):
@@ -58,6 +67,14 @@ class CachedVerdict:
     reason: str
     raw_output: str
     cost_usd: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ObservationScan:
+    """One page's observations, and the rows that could not be read (their key, and why)."""
+
+    observations: list[StoredObservation]
+    corrupt: list[tuple[ObservationKey, str]]
 
 
 class Store(abc.ABC):
@@ -107,6 +124,33 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release the connection; further calls are errors."""
+
+    def request_count(self, run: str) -> int:
+        """How many requests ``run`` has."""
+        return len(self.requests(run))
+
+    def request_keys(self, run: str, *, after: tuple[int, str] | None, limit: int) -> list[tuple[int, str]]:
+        """The next ``limit`` (position, trial id) keys of ``run`` after ``after`` (None: from the first), in order."""
+        keys = [(i, r.id) for i, r in enumerate(self.requests(run))]
+        return [key for key in keys if after is None or key > after][:limit]
+
+    def request_rows(self, run: str, trial_ids: Sequence[str]) -> list[tuple[str, str]]:
+        """(trial id, request JSON text) of these requests of ``run`` that exist, in no particular order."""
+        wanted = set(trial_ids)
+        return [(r.id, json.dumps(r.to_json())) for r in self.requests(run) if r.id in wanted]
+
+    def scan_observations(self, run: str, trial_ids: Sequence[str], arms: Sequence[str]) -> ObservationScan:
+        """The observations of ``arms`` for these trials of ``run``; rows that cannot be read come back apart."""
+        wanted = set(arms)
+        found = self.observations(run, trial_ids=trial_ids)
+        return ObservationScan(observations=[s for s in found if s.key.arm in wanted], corrupt=[])
+
+    def orphans(self, run: str, arms: Sequence[str], *, examples: int = 3) -> tuple[int, list[str]]:
+        """How many trials of ``run`` have observations of ``arms`` but no request, and a few of their ids."""
+        known = {r.id for r in self.requests(run)}
+        wanted = set(arms)
+        ids = sorted({s.key.trial_id for s in self.observations(run) if s.key.arm in wanted} - known)
+        return len(ids), ids[:examples]
 
     def __enter__(self) -> Store:
         return self

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from modelswap.errors import StoreError
 from modelswap.store import schema
-from modelswap.store.base import ArmCount, CachedVerdict, Store, StoreUnavailable
+from modelswap.store.base import ArmCount, CachedVerdict, ObservationScan, Store, StoreUnavailable
 from modelswap.types import ChatRequest, ErrorInfo, Observation, ObservationKey, StoredObservation, Usage
 
 
@@ -113,6 +113,12 @@ _SELECT_VERDICTS = f"SELECT {', '.join(_VERDICT_COLUMNS[:-1])} FROM judge_verdic
 
 _IN_CHUNK = 500  # bound on ? placeholders per IN (...) list: SQLite allows a few thousand at most
 
+_FIRST_KEYS = "SELECT position, trial_id FROM requests WHERE run = ? ORDER BY position, trial_id LIMIT ?"
+_NEXT_KEYS = ("SELECT position, trial_id FROM requests WHERE run = ? "
+              "AND (position > ? OR (position = ? AND trial_id > ?)) ORDER BY position, trial_id LIMIT ?")
+_ORPHANS = ("SELECT DISTINCT o.trial_id FROM observations o WHERE o.run = ? AND o.arm IN ({arms}) AND NOT EXISTS "
+            "(SELECT 1 FROM requests r WHERE r.run = o.run AND r.trial_id = o.trial_id)")
+
 
 class SQLStore(Store):
     """A ``Store`` over one DB-API connection; see the module docstring."""
@@ -189,6 +195,41 @@ class SQLStore(Store):
             rows = self._fetch_in("read observations", query, params, "trial_id", sorted(set(trial_ids)))
         stored = [observation_from_row(row) for row in rows]
         return sorted(stored, key=lambda s: (s.key.trial_id, s.key.arm, s.key.sample))
+
+    def request_count(self, run: str) -> int:
+        return int(self._fetch("count requests", "SELECT COUNT(*) FROM requests WHERE run = ?", (run,))[0][0])
+
+    def request_keys(self, run: str, *, after: tuple[int, str] | None, limit: int) -> list[tuple[int, str]]:
+        if after is None:
+            rows = self._fetch("read request keys", _FIRST_KEYS, (run, limit))
+        else:
+            rows = self._fetch("read request keys", _NEXT_KEYS, (run, after[0], after[0], after[1], limit))
+        return [(int(position), trial_id) for position, trial_id in rows]
+
+    def request_rows(self, run: str, trial_ids: Sequence[str]) -> list[tuple[str, str]]:
+        query = "SELECT trial_id, request_json FROM requests WHERE run = ?"
+        return [(t, text) for t, text in self._fetch_in("read requests", query, [run], "trial_id", sorted(trial_ids))]
+
+    def scan_observations(self, run: str, trial_ids: Sequence[str], arms: Sequence[str]) -> ObservationScan:
+        arm_list = sorted(set(arms))
+        query = f"{_SELECT_OBSERVATIONS} AND arm IN ({', '.join('?' for _ in arm_list)})"
+        rows = self._fetch_in("read observations", query, [run, *arm_list], "trial_id", sorted(set(trial_ids)))
+        found, corrupt = [], []
+        for row in rows:
+            try:
+                found.append(observation_from_row(row))
+            except (ValueError, TypeError, KeyError) as exc:  # a value the row's column cannot hold: this row only
+                key = ObservationKey(run=str(row[0]), trial_id=str(row[1]), arm=str(row[2]), sample=_int(row[3]))
+                corrupt.append((key, f"{type(exc).__name__}: {exc}"))
+        return ObservationScan(observations=found, corrupt=corrupt)
+
+    def orphans(self, run: str, arms: Sequence[str], *, examples: int = 3) -> tuple[int, list[str]]:
+        arm_list = sorted(set(arms))
+        query = _ORPHANS.format(arms=", ".join("?" for _ in arm_list))
+        params = (run, *arm_list)
+        (count,), = self._fetch("count orphan observations", f"SELECT COUNT(*) FROM ({query}) orphan", params)
+        ids = self._fetch("read orphan observations", f"{query} ORDER BY o.trial_id LIMIT ?", (*params, examples))
+        return int(count), [trial_id for (trial_id,) in ids]
 
     def runs(self) -> list[str]:
         query = "SELECT run FROM requests UNION SELECT run FROM observations"
@@ -361,6 +402,13 @@ def observation_from_row(row: Sequence[Any]) -> StoredObservation:
                               error=error, started_at=float(started_at), params=json.loads(params_json))
     return StoredObservation(key=ObservationKey(run=run, trial_id=trial_id, arm=arm, sample=int(sample)),
                              role=role, observation=observation)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
 
 
 def _float(value: Any) -> float | None:
