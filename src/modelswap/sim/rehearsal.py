@@ -3,8 +3,9 @@
 What it is: ``synthetic_traffic`` (a seeded mix of the request kinds a model swap breaks:
 JSON extraction with a schema and gold fields, classification with gold labels, "exactly N
 bullets", questions in several languages, refusal-boundary prompts) and ``simulated_trials``
-(the primary, its replica and a candidate answered by ``simulate``). Used by the A/A tests and
-the detection-power benchmark, and by anyone who wants to see what a quirk does to a gate.
+(the primary, its replica and a candidate answered by ``simulate``), and ``store_simulated``, the
+same outcomes saved in a store as ``record`` saves them. Used by the A/A tests, the
+detection-power and compare benchmarks, and by anyone who wants to see what a quirk does to a gate.
 What it is not: real traffic; the texts are templates.
 """
 
@@ -18,7 +19,8 @@ from modelswap.compare.model import Outcome, Trial
 from modelswap.record import seeded
 from modelswap.sim.model import SimOutcome, simulate
 from modelswap.sim.quirks import Quirks
-from modelswap.types import ChatRequest
+from modelswap.store.base import Store
+from modelswap.types import ChatRequest, ErrorInfo, Observation, ObservationKey, Role, StoredObservation
 
 _NAMES = ["Ann Lee", "Kenji Sato", "Marie Dubois", "Carlos Ruiz", "Priya Nair", "Olu Ade", "Eva Novak", "Li Wei"]
 _CITIES = ["Osaka", "Lyon", "Bogotá", "Pune", "Lagos", "Brno", "Austin", "Porto"]
@@ -94,6 +96,36 @@ def simulated_trials(requests: Sequence[ChatRequest], *, primary: SimArmSpec, ca
             candidate=_outcome(simulate(first, seed=candidate.seed, quirks=candidate.quirks)),
             replica=_outcome(simulate(second, seed=primary.seed, quirks=primary.quirks)) if replica else None))
     return trials
+
+
+def store_simulated(store: Store, requests: Sequence[ChatRequest], *, run: str, primary: SimArmSpec,
+                    candidate: SimArmSpec, arms: tuple[str, str] = ("primary", "candidate"), replica: bool = True,
+                    chunk: int = 5000) -> None:
+    """Save in ``store`` under ``run`` what ``simulated_trials(..., run=run)`` compares: the requests, the primary's
+    sample 0 and sample 1 (the replica) as arm ``arms[0]``, and the candidate's sample 0 as arm ``arms[1]``."""
+    sides: list[tuple[str, SimArmSpec, int, Role]] = [(arms[0], primary, 0, "primary"), (arms[1], candidate, 0,
+                                                                                         "candidate")]
+    if replica:
+        sides.insert(1, (arms[0], primary, 1, "replica"))
+    for start in range(0, len(requests), chunk):
+        part = requests[start:start + chunk]
+        store.save_requests(run, part)
+        store.save_observations([
+            StoredObservation(key=ObservationKey(run=run, trial_id=request.id, arm=arm, sample=sample), role=role,
+                              observation=_observation(arm, simulate(seeded(request, run=run, sample=sample),
+                                                                     seed=spec.seed, quirks=spec.quirks)))
+            for request in part for arm, spec, sample, role in sides])
+
+
+def _observation(arm: str, outcome: SimOutcome) -> Observation:
+    error = None
+    if outcome.hang:
+        error = ErrorInfo(kind="timeout", message="no answer")
+    elif outcome.error_status:
+        error = ErrorInfo(kind="http", message=outcome.error_message or "", status=outcome.error_status)
+    return Observation(arm=arm, model=outcome.model, output=None if error else outcome.output,
+                       finish_reason=outcome.finish_reason, usage=outcome.usage, latency_ms=outcome.latency_ms,
+                       error=error)
 
 
 def _outcome(outcome: SimOutcome) -> Outcome:
