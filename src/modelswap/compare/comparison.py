@@ -2,6 +2,8 @@
 
 What it is: ``Comparison`` (the triaged trials, their summary, the gate's result and the noise
 floor, with where the trials came from) and ``worst``, the trials a reader should see first.
+``triaged`` holds every trial of an in-memory comparison; a streamed one lists every trial of a
+run up to its ``listed`` limit and otherwise only the worst, saying so in ``listing``.
 What it is not: any rendering. The report package turns a ``Comparison`` into the pinned JSON
 document (``modelswap.report.model.to_json``), Markdown, HTML and the terminal; compare never
 imports it.
@@ -33,6 +35,8 @@ class Comparison:
     noise: NoiseFloor
     source: dict[str, Any] = field(default_factory=dict)
     judge: dict[str, Any] | None = None
+    listing: dict[str, Any] | None = None
+    """None when ``triaged`` holds every trial; else how many it holds, of how many, chosen how."""
 
     def worst(self, limit: int = 10) -> list[Triaged]:
         """The regressions (then novel trials) with the most severe findings first."""

@@ -16,19 +16,30 @@ Line shape::
 ``category`` and ``expect`` at the top level win over the request's own. ``more_candidates``
 and ``more_replicas`` hold further samples of each side (the request stays the unit: they
 sharpen the noise floor, they are not extra trials); ``more_replicas`` needs a ``replica``.
+
+``PairsSource`` reads a file for a streamed comparison: batches are ranges of lines, read and
+parsed where they are compared; a trial's locator is its line number. A repeated id is refused
+as ``load_pairs`` refuses it (the later line is skipped, naming the first): the ids seen are
+kept as 8-byte hashes, about 100 bytes per line, the one cost that grows with the file.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from modelswap.compare.digest import Digest, Problem
 from modelswap.compare.model import Outcome, Trial
 from modelswap.errors import TrafficError
 from modelswap.traffic import parse_request, read_jsonl
+
+if TYPE_CHECKING:
+    from modelswap.compare.stream import Context, Loaded
 
 _SIDES = ("baseline", "candidate", "replica")
 
@@ -46,6 +57,116 @@ def load_pairs(path: str | Path) -> Pairs:
     """Read every line of a pairs file; bad lines are collected, good ones kept in order."""
     trials, errors = read_jsonl(path, parse_pair)
     return Pairs(path=str(path), trials=tuple(trials), errors=tuple(errors))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PairsBatch:
+    """Lines ``first_line``... of a pairs file, from byte ``start`` to ``end``; ``refused`` lines are skipped
+    with their message (a repeated id)."""
+
+    path: str
+    start: int
+    end: int
+    first_line: int
+    refused: tuple[tuple[int, str], ...] = ()
+
+    def load(self, context: Context) -> Loaded:
+        from modelswap.compare.stream import Loaded
+
+        refused = dict(self.refused)
+        trials, locators, problems, items = [], [], [], 0
+        for number, raw in _numbered(self.path, self.start, self.end, self.first_line):
+            items += 1
+            try:
+                if number in refused:
+                    raise TrafficError(refused[number], path=self.path, line=number, field="id")
+                trials.append(parse_pair(raw, path=self.path, line=number))
+                locators.append(number)
+            except TrafficError as error:
+                problems.append(Problem(kind="bad_line", message=str(error)))
+        return Loaded(trials=trials, locators=locators, problems=problems, items=items)
+
+
+class PairsSource:
+    """A pairs file, batch by batch (see the module docstring)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            with Path(path).open("rb") as handle:
+                self._total = sum(1 for raw in handle if raw.strip())
+        except OSError as exc:
+            raise TrafficError(f"cannot open: {exc.strerror}", path=self.path, line=0) from None
+        self._first_line: dict[int, int] = {}
+
+    @property
+    def total(self) -> int:
+        return self._total
+
+    @property
+    def shared(self) -> bool:
+        return True
+
+    @property
+    def notices(self) -> list[Problem]:
+        return []
+
+    def batches(self, size: int) -> Iterator[PairsBatch]:
+        start = offset = count = 0
+        first = number = 1
+        with Path(self.path).open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):
+                if count == 0:
+                    start, first = offset, number
+                offset += len(raw)
+                count += bool(raw.strip())
+                if count == size:
+                    yield PairsBatch(path=self.path, start=start, end=offset, first_line=first)
+                    count = 0
+        if count:
+            yield PairsBatch(path=self.path, start=start, end=offset, first_line=first)
+
+    def review(self, batch: PairsBatch, digest: Digest) -> PairsBatch | None:
+        """None when the batch's ids are all new; else the batch again, refusing the lines that repeat an id."""
+        refused = []
+        for index in range(digest.trials):
+            trial_id, line = digest.ids[index], digest.locators[index]
+            key = int.from_bytes(hashlib.blake2b(trial_id.encode(), digest_size=8).digest(), "little")
+            if key in self._first_line:
+                refused.append((line, f"duplicate id {trial_id!r} (first on line {self._first_line[key]})"))
+            else:
+                self._first_line[key] = line
+        if not refused:
+            return None
+        return PairsBatch(path=batch.path, start=batch.start, end=batch.end, first_line=batch.first_line,
+                          refused=(*batch.refused, *refused))
+
+    def fetch(self, locators: Sequence[int], ids: Sequence[str]) -> list[Trial]:
+        wanted = set(locators)
+        found = {number: parse_pair(raw, path=self.path, line=number)
+                 for number, raw in _numbered(self.path, 0, None, 1) if number in wanted}
+        return [found[number] for number in locators]
+
+    def context(self) -> Context:
+        from modelswap.compare.stream import Context
+
+        return Context()
+
+    def info(self, problems: dict[str, int]) -> dict[str, Any]:
+        return {"pairs": self.path, "skipped_lines": problems.get("bad_line", 0)}
+
+
+def _numbered(path: str, start: int, end: int | None, first_line: int) -> Iterator[tuple[int, bytes]]:
+    """The non-blank lines of ``path`` from byte ``start`` to ``end`` (None: the end), numbered from ``first_line``."""
+    with Path(path).open("rb") as handle:
+        handle.seek(start)
+        offset = start
+        for number, raw in enumerate(handle, start=first_line):
+            if end is not None and offset >= end:
+                return
+            offset += len(raw)
+            if raw.strip():
+                yield number, raw
 
 
 def parse_pair(raw: bytes | str, *, path: str = "<pairs>", line: int = 1) -> Trial:

@@ -33,6 +33,8 @@ def to_json(comparison: Comparison) -> dict[str, Any]:
             for r in comparison.noise.rows()],
         "source": comparison.source,
     }
+    if comparison.listing is not None:
+        document["listed"] = comparison.listing
     return document if comparison.judge is None else {**document, "judge": comparison.judge}
 
 
