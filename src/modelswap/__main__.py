@@ -2,4 +2,5 @@
 
 from modelswap.cli import main
 
-main()
+if __name__ == "__main__":  # a worker process of a streamed comparison imports this module without running it
+    main()

@@ -1,15 +1,19 @@
 """The ``compare`` and ``gate`` commands.
 
-What it is: reading trials (a stored run or a pairs file), running the pipeline with a
-progress bar, writing the requested reports, and exiting with the gate's code when asked
-(0 go, 1 no_go, 2 inconclusive). What it is not: the comparison (``modelswap.compare``).
+What it is: opening the trials (a stored run or a pairs file) as a streamed source, running the
+comparison with a progress bar (items read of the total) and the source's problems printed as
+they are met, writing the requested reports, and exiting with the gate's code when asked
+(0 go, 1 no_go, 2 inconclusive). A comparison with a judge reads its trials into memory first
+(the judge needs every open trial's texts). What it is not: the comparison (``modelswap.compare``).
 """
 
 from __future__ import annotations
 
+import functools
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,13 +25,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from modelswap.backends import build_backend
 from modelswap.compare.checks import default_comparators
 from modelswap.compare.comparison import Comparison
+from modelswap.compare.digest import Problem
 from modelswap.compare.gate import Policy, default_policy_path, evaluate, load_policy
 from modelswap.compare.judge import PairwiseJudge, judge_agreement
 from modelswap.compare.judge_prompt import DEFAULT_RUBRIC
-from modelswap.compare.model import Trial
-from modelswap.compare.pairs import load_pairs
+from modelswap.compare.pairs import PairsSource, load_pairs
 from modelswap.compare.pipeline import compare_trials
-from modelswap.compare.source import trials_from_store
+from modelswap.compare.source import StoreSource, trials_from_store
+from modelswap.compare.state import LISTED
+from modelswap.compare.stream import ListSource, TrialSource, compare_stream
 from modelswap.compare.summary import Summary
 from modelswap.config import JudgeConfig, Settings, load_settings
 from modelswap.errors import ModelswapError, TrafficError
@@ -37,7 +43,19 @@ from modelswap.report.markdown import render_markdown
 from modelswap.report.terminal import render_gate, render_terminal
 from modelswap.store import open_store
 
-Source = tuple[list[Trial], str, str, str | None, dict[str, Any]]
+SHOWN_PROBLEMS = 20
+"""Problems printed one by one (bad lines, corrupt rows); the rest are counted."""
+COUNTED_ONLY = frozenset({"no_baseline", "no_candidate"})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Source:
+    """The trials to compare and the names of their sides."""
+
+    trials: TrialSource
+    baseline: str
+    candidate: str
+    replica: str | None
 
 PairsOption = Annotated[Path | None, typer.Option("--pairs", help="Pairs JSONL recorded elsewhere (docs/formats.md).")]
 RunOption = Annotated[str, typer.Option("--run", help="Stored run to compare.")]
@@ -48,22 +66,44 @@ ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="model
 JudgeOption = Annotated[str | None, typer.Option("--judge", help="Arm that judges the trials the checks leave "
                                                   "open (needs -c; overrides the route's judge).")]
 RouteOption = Annotated[str | None, typer.Option("--route", help="Route whose judge: block to use (needs -c).")]
+WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="Processes to compare in without "
+                                                   "semantic similarity (default: one per core on large runs).")]
+ListOption = Annotated[int, typer.Option("--list-trials", min=0, help="The report lists every trial of a run up to "
+                                         "this many, else this many of the worst.")]
 SemanticOption = Annotated[bool | None, typer.Option("--semantic/--no-semantic",
                                                      help="Semantic similarity with a local embedding model "
                                                           "(default: when modelswap[semantic] is installed).")]
 
 
+@contextmanager
+def opened_source(*, pairs: Path | None, config: Path | None, run: str, baseline: str | None, candidate: str | None,
+                  replica: str) -> Iterator[Source]:
+    """The trials to compare, read as the comparison goes (a stored run's store stays open until the block ends)."""
+    if pairs is not None:
+        yield Source(trials=PairsSource(pairs), baseline=baseline or "baseline", candidate=candidate or "candidate",
+                     replica="replica")
+        return
+    if not baseline or not candidate:
+        raise ModelswapError("compare needs --pairs FILE, or --baseline ARM and --candidate ARM of a stored --run")
+    settings = load_settings(config)
+    with open_store(settings.store) as store:
+        stored = StoreSource(store, url=settings.store, run=run, baseline=baseline, candidate=candidate,
+                             replica=None if replica == "none" else replica, name=_masked(settings.store))
+        yield Source(trials=stored, baseline=baseline, candidate=candidate, replica=stored.replica)
+
+
 def load_source(*, pairs: Path | None, config: Path | None, run: str, baseline: str | None, candidate: str | None,
                 replica: str, errors: Console) -> Source:
-    """The trials to compare and the names of their sides."""
+    """The trials to compare, read into memory now (what a judged comparison needs)."""
     if pairs is not None:
         loaded = load_pairs(pairs)
         _report_bad_lines(loaded.errors, errors)
         if not loaded.trials:
             raise TrafficError("no valid pair", path=str(pairs), line=0)
         has_replica = any(t.replica is not None for t in loaded.trials)
-        return (list(loaded.trials), baseline or "baseline", candidate or "candidate",
-                "replica" if has_replica else None, {"pairs": str(pairs), "skipped_lines": len(loaded.errors)})
+        info = {"pairs": str(pairs), "skipped_lines": len(loaded.errors)}
+        return Source(trials=ListSource(loaded.trials, info=info), baseline=baseline or "baseline",
+                      candidate=candidate or "candidate", replica="replica" if has_replica else None)
     if not baseline or not candidate:
         raise ModelswapError("compare needs --pairs FILE, or --baseline ARM and --candidate ARM of a stored --run")
     settings = load_settings(config)
@@ -75,14 +115,16 @@ def load_source(*, pairs: Path | None, config: Path | None, run: str, baseline: 
                      f"{stored.missing_candidate} a candidate one; compared {len(stored.trials)}[/]")
     if not stored.trials:
         raise ModelswapError(f"run {run!r}: no request has observations of both {baseline!r} and {candidate!r}")
-    return (list(stored.trials), baseline, candidate, stored.replica,
-            {"store": _masked(settings.store), "run": run})
+    info = {"store": _masked(settings.store), "run": run}
+    return Source(trials=ListSource(stored.trials, info=info), baseline=baseline, candidate=candidate,
+                  replica=stored.replica)
 
 
 def _masked(url: str) -> str:
+    """The store's URL as a report shows it: a PostgreSQL URL without its password (a SQLite one as it is)."""
     from modelswap.store.postgres import masked
 
-    return masked(url)
+    return masked(url) if url.startswith(("postgresql://", "postgres://")) else url
 
 
 def _report_bad_lines(bad: tuple[TrafficError, ...], errors: Console) -> None:
@@ -138,16 +180,56 @@ def with_agreement(report: Comparison, pairs: Path | None) -> Comparison:
 
 
 def run_compare(source: Source, *, policy: Policy, semantic: bool | None, errors: Console,
-                judge: PairwiseJudge | None = None) -> Comparison:
-    """The pipeline over ``source`` with a progress bar on ``errors``."""
-    trials, baseline, candidate, replica, info = source
-    comparators = default_comparators(semantic=semantic)
+                judge: PairwiseJudge | None = None, workers: int | None = None, listed: int = LISTED) -> Comparison:
+    """The comparison of ``source`` with a progress bar on ``errors``: streamed, or in memory with a ``judge``.
+
+    Without semantic similarity a large run is compared in worker processes (``workers``: None, one per core);
+    with it, in this process (the embedding model's runtime uses the cores itself)."""
     columns = (TextColumn("comparing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=errors, transient=True) as progress:
-        task = progress.add_task("compare", total=len(trials))
-        return compare_trials(trials, baseline=baseline, candidate=candidate, replica=replica, policy=policy,
-                              comparators=comparators, tick=lambda n: progress.advance(task, n), source=info,
-                              judge=judge)
+        task = progress.add_task("compare", total=source.trials.total)
+        tick = functools.partial(progress.advance, task)
+        if judge is not None:
+            if not isinstance(source.trials, ListSource):
+                raise ModelswapError("a judged comparison reads its trials into memory first (load_source)")
+            return compare_trials(source.trials.trials, baseline=source.baseline, candidate=source.candidate,
+                                  replica=source.replica, policy=policy,
+                                  comparators=default_comparators(semantic=semantic), tick=tick,
+                                  source=source.trials.info({}), judge=judge)
+        told = Counter[str]()
+        report = compare_stream(source.trials, baseline=source.baseline, candidate=source.candidate,
+                                replica=source.replica, policy=policy,
+                                comparators=functools.partial(default_comparators, semantic=semantic),
+                                workers=workers if semantic is False else 1, tick=tick,
+                                warn=functools.partial(_warn, errors, told), listed=listed)
+    _report_counts(report, errors)
+    return report
+
+
+def _warn(errors: Console, told: Counter[str], problem: Problem) -> None:
+    if problem.kind in COUNTED_ONLY:
+        return
+    told[problem.kind] += 1
+    if told[problem.kind] <= SHOWN_PROBLEMS:
+        errors.print(f"[yellow]skipped[/] {problem.message}", highlight=False, soft_wrap=True)
+
+
+def _report_counts(report: Comparison, errors: Console) -> None:
+    """One line of what the source could not give, as today's in-memory path said it."""
+    if report.source.get("skipped_lines"):
+        errors.print(f"[yellow]{report.source['skipped_lines']} line(s) skipped[/]")
+    problems = report.source.get("problems") or {}
+    if problems.get("no_baseline") or problems.get("no_candidate"):
+        errors.print(f"[yellow]{problems.get('no_baseline', 0)} request(s) lack a baseline observation and "
+                     f"{problems.get('no_candidate', 0)} a candidate one; compared {report.summary.trials}[/]")
+    for kind in ("corrupt_request", "corrupt_observation"):
+        if problems.get(kind):
+            errors.print(f"[yellow]{problems[kind]} {kind.replace('_', ' ')} row(s) skipped[/]")
+    if report.summary.trials == 0 and "pairs" in report.source:
+        raise TrafficError("no valid pair", path=str(report.source["pairs"]), line=0)
+    if report.summary.trials == 0:
+        raise ModelswapError(f"run {report.source.get('run')!r}: no request has observations of both "
+                             f"{report.baseline!r} and {report.candidate!r}")
 
 
 def write_reports(report: Comparison, *, json_path: Path | None, markdown_path: Path | None, html_path: Path | None,
@@ -173,14 +255,21 @@ def register(app: typer.Typer, *, out: Console, err: Console, decision_exit: Any
                                                  "exit 0 go, 1 no_go, 2 inconclusive.")] = None,
         semantic: SemanticOption = None,
         worst: Annotated[int, typer.Option(min=0, help="Worst trials to print.")] = 3,
-        judge: JudgeOption = None, route: RouteOption = None,
+        judge: JudgeOption = None, route: RouteOption = None, workers: WorkersOption = None,
+        list_trials: ListOption = LISTED,
     ) -> None:
         """Compare a candidate with the baseline: findings, triage, noise floor, statistics and the gate."""
         policy = load_policy(None if gate in (None, "default") else gate)
-        source = load_source(pairs=pairs, config=config, run=run, baseline=baseline, candidate=candidate,
-                             replica=replica, errors=err)
         with opened_judge(config, arm=judge, route=route) as the_judge:
-            report = run_compare(source, policy=policy, semantic=semantic, errors=err, judge=the_judge)
+            if the_judge is not None:
+                source = load_source(pairs=pairs, config=config, run=run, baseline=baseline, candidate=candidate,
+                                     replica=replica, errors=err)
+                report = run_compare(source, policy=policy, semantic=semantic, errors=err, judge=the_judge)
+            else:
+                with opened_source(pairs=pairs, config=config, run=run, baseline=baseline, candidate=candidate,
+                                   replica=replica) as source:
+                    report = run_compare(source, policy=policy, semantic=semantic, errors=err, workers=workers,
+                                         listed=list_trials)
         report = with_agreement(report, pairs)
         render_terminal(out, report, worst=worst)
         write_reports(report, json_path=json_path, markdown_path=markdown_path, html_path=html_path, out=out)
@@ -194,16 +283,16 @@ def register(app: typer.Typer, *, out: Console, err: Console, decision_exit: Any
                                                          f"{default_policy_path().name}).")] = None,
         pairs: PairsOption = None, config: ConfigOption = None, run: RunOption = "default",
         baseline: BaselineOption = None, candidate: CandidateOption = None, replica: ReplicaOption = "auto",
-        semantic: SemanticOption = None,
+        semantic: SemanticOption = None, workers: WorkersOption = None,
     ) -> None:
         """Decide go / no_go / inconclusive; exit 0, 1 or 2."""
         policy = load_policy(policy_path)
         if report_path is not None:
             summary = _summary_of(report_path)
         else:
-            source = load_source(pairs=pairs, config=config, run=run, baseline=baseline, candidate=candidate,
-                                 replica=replica, errors=err)
-            summary = run_compare(source, policy=policy, semantic=semantic, errors=err).summary
+            with opened_source(pairs=pairs, config=config, run=run, baseline=baseline, candidate=candidate,
+                               replica=replica) as source:
+                summary = run_compare(source, policy=policy, semantic=semantic, errors=err, workers=workers).summary
         result = evaluate(summary, policy)
         render_gate(out, result)
         decision_exit(result.exit_code)

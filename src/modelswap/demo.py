@@ -19,9 +19,10 @@ from pathlib import Path
 from rich.console import Console
 
 from modelswap.backends import Backend, build_backend
-from modelswap.cli_compare import run_compare, write_reports
+from modelswap.cli_compare import Source, run_compare, write_reports
 from modelswap.compare.gate import load_policy
 from modelswap.compare.source import trials_from_store
+from modelswap.compare.stream import ListSource
 from modelswap.config import Settings, load_settings
 from modelswap.progress import ArmProgress, record_progress
 from modelswap.record import RecordResult, record
@@ -83,8 +84,9 @@ def run_demo(workdir: Path, *, console: Console, errors: Console, limit: int | N
         render_stored(console, store, run=RUN, examples=3)
         stored = trials_from_store(store, run=RUN, baseline=PRIMARY, candidate=CANDIDATE, replica="auto")
     console.rule("comparison: Gemma 3 270M (candidate) against SmolLM2 (primary), noise floor from the replica")
-    report = run_compare((list(stored.trials), PRIMARY, CANDIDATE, stored.replica, {"run": RUN}),
-                         policy=load_policy(), semantic=None, errors=errors)
+    source = Source(trials=ListSource(stored.trials, info={"run": RUN}), baseline=PRIMARY, candidate=CANDIDATE,
+                    replica=stored.replica)
+    report = run_compare(source, policy=load_policy(), semantic=None, errors=errors)
     render_terminal(console, report, worst=3)
     html = workdir / "report.html"
     write_reports(report, json_path=workdir / "report.json", markdown_path=workdir / "report.md", html_path=html,
