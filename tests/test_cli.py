@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -139,7 +140,9 @@ def test_ctrl_c_leaves_a_consistent_store_and_the_rerun_resumes(tmp_path: Path) 
         traffic = write_traffic(tmp_path / "t.jsonl", 40)
         args = [sys.executable, "-m", "modelswap", "record", "-c", str(cfg), "-t", str(traffic), "--arm",
                 "rehearsal", "--run", "int", "--concurrency", "2"]
-        process = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # a child inherits an ignored SIGINT across exec (an earlier test's server may have left it so): restore it
+        process = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         db = f"sqlite:///{tmp_path}/m.db"
         for _ in range(400):
             time.sleep(0.05)
