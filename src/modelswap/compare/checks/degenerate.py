@@ -70,7 +70,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from modelswap.compare.checks.base import Comparator
 from modelswap.compare.checks.truncation import is_truncated
@@ -143,8 +143,7 @@ class Loop:
     at_end: bool
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class _Piece:
+class _Piece(NamedTuple):  # a tuple: a long answer has thousands, and a tuple is the cheapest to build
     key: str
     start: int
     end: int
@@ -236,7 +235,9 @@ def runaway(text: str, reference: str) -> bool:
 # --- repetition ---------------------------------------------------------------------------------
 
 def _tokens(text: str, pattern: re.Pattern[str] = _TOKEN) -> list[_Piece]:
-    return [_Piece(key=unicodedata.normalize("NFKC", match.group()).casefold(), start=match.start(), end=match.end())
+    if text.isascii():  # NFKC leaves ASCII as it is, and casefold is lower
+        return [_Piece(match.group().lower(), match.start(), match.end()) for match in pattern.finditer(text)]
+    return [_Piece(unicodedata.normalize("NFKC", match.group()).casefold(), match.start(), match.end())
             for match in pattern.finditer(text)]
 
 

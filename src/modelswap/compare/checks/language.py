@@ -152,6 +152,8 @@ def normalise_code(code: str) -> str:
 
 def weight(text: str) -> int:
     """Letters of ``text``; a CJK or Hangul letter weighs 3 (it carries about a word's worth of signal)."""
+    if text.isascii():  # no wide letter: one per letter
+        return sum(map(str.isalpha, text))
     return sum(3 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text if char.isalpha())
 
 
@@ -168,9 +170,9 @@ def _strings(value: Any) -> Iterator[str]:
 
 def _is_code(line: str) -> bool:
     """An indented line, or one dense with the symbols of code (one in eight characters or more)."""
-    visible = [char for char in line if not char.isspace()]
+    visible = len(line) - sum(map(str.isspace, line))
     indented = line.startswith(("    ", "\t")) and not line.lstrip().startswith(("-", "*", "•"))
-    return bool(visible) and (indented or sum(char in _CODE_SYMBOLS for char in visible) * 8 >= len(visible))
+    return visible > 0 and (indented or sum(map(_CODE_SYMBOLS.__contains__, line)) * 8 >= visible)
 
 
 @functools.lru_cache(maxsize=256)

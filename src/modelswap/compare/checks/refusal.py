@@ -195,6 +195,9 @@ _COMPILED: dict[Kind, list[tuple[str, re.Pattern[str]]]] = {
 }
 
 
+_SEARCH_ORDER: tuple[Kind, ...] = ("refusal", "disclaimer", "apology")  # the phrases that decide most, first
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Refusal:
     """Why a text reads as a refusal: its score and the phrases that earned it (``language: phrase``)."""
@@ -231,15 +234,24 @@ def detect_refusal(text: str | None) -> Refusal | None:
     opening, short = _opening(normalise(text or ""))
     if not opening:
         return None
-    score, phrases = int(short), []
-    for kind, patterns in _COMPILED.items():
-        for language, pattern in patterns:
-            match = pattern.search(opening)
-            if match:
-                score += POINTS[kind]
-                phrases.append(f"{language}: {match.group(0)}")
-                break
-    return Refusal(score=score, phrases=tuple(phrases)) if score >= REFUSAL_SCORE else None
+    score, found = int(short), {}
+    for kind in _SEARCH_ORDER:  # stop as soon as the kinds left cannot reach the score: most texts need one kind
+        if score + sum(POINTS[k] for k in _SEARCH_ORDER if k not in found) < REFUSAL_SCORE:
+            return None
+        found[kind] = _first_phrase(kind, opening)
+        score += POINTS[kind] if found[kind] is not None else 0
+    if score < REFUSAL_SCORE:
+        return None
+    return Refusal(score=score, phrases=tuple(p for k in _COMPILED if (p := found[k]) is not None))
+
+
+def _first_phrase(kind: Kind, opening: str) -> str | None:
+    """The first pattern of ``kind`` (in table order) found in ``opening``, as ``language: phrase``."""
+    for language, pattern in _COMPILED[kind]:
+        match = pattern.search(opening)
+        if match:
+            return f"{language}: {match.group(0)}"
+    return None
 
 
 def is_refusal(text: str | None) -> bool:
