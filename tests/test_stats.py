@@ -551,3 +551,18 @@ def test_runtime_needs_no_statsmodels() -> None:
             "print(stats.paired_binary([1, 0, 1], [1, 1, 1]).p_value)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert (done.returncode, done.stdout.strip(), done.stderr) == (0, "1.0", "")
+
+
+def test_bootstraps_run_together_equal_one_call_each() -> None:
+    rng = np.random.default_rng(4)
+    latency = rng.lognormal(6, 0.3, 3000), rng.lognormal(6.1, 0.3, 3000)
+    tokens = rng.integers(0, 3, 3000).astype(float), rng.integers(0, 3, 3000).astype(float)
+    small = rng.random(40), rng.random(40)
+    jobs = [(*latency, stats.mean_difference), (*latency, stats.quantile_ratio(0.5)), (*small, stats.mean_difference),
+            (*latency, stats.quantile_ratio(0.95)), (*tokens, stats.mean_ratio), (latency[0].copy(), latency[1],
+                                                                                    stats.p95_latency_ratio),
+            (np.zeros(40), small[1], stats.mean_ratio)]
+    together = stats.paired_bootstraps(jobs, n_resamples=700, seed=3)
+    one_each = [stats.paired_bootstrap(b, c, s, n_resamples=700, seed=3) for b, c, s in jobs]
+    assert repr(together) == repr(one_each)  # to the last digit, NaN included (a zero baseline mean)
+    assert math.isnan(together[-1].ci[0]) and together[-1].estimate == math.inf

@@ -44,6 +44,7 @@ from modelswap.compare.stats_paired import (
     mean_ratio,
     p95_latency_ratio,
     paired_bootstrap,
+    paired_bootstraps,
     paired_means,
     per_request_means,
     quantile_ratio,
@@ -52,7 +53,8 @@ from modelswap.compare.stats_paired import (
 __all__ = [
     "Bootstrap", "FloatArray", "Judgement", "MannWhitney", "PairedBinary", "PairedMeans", "RequestMeans",
     "Statistic", "TwoProportions", "cost_per_task_ratio", "holm", "judge", "mann_whitney", "mcnemar",
-    "mean_difference", "mean_ratio", "p95_latency_ratio", "paired_binary", "paired_bootstrap", "paired_means",
+    "mean_difference", "mean_ratio", "p95_latency_ratio", "paired_binary", "paired_bootstrap", "paired_bootstraps",
+    "paired_means",
     "paired_rates", "paired_shares", "per_request_means", "quantile", "quantile_ratio", "sign_test_greater",
     "two_proportions", "wilson",
 ]

@@ -7,7 +7,10 @@ them as such grows more confident with every repeat while the evidence stays the
 ``paired_bootstrap`` gives a percentile interval for any statistic of the two sides by
 resampling request indices (both sides of a request move together), with the statistics the
 summary needs: ``mean_difference``, ``mean_ratio`` (``cost_per_task_ratio``) and
-``quantile_ratio`` (``p95_latency_ratio``).
+``quantile_ratio`` (``p95_latency_ratio``). ``paired_bootstraps`` runs many at once with the
+results of one call each, drawing each resample's indices once for every figure over as many
+requests and gathering each pair of arrays once for all its statistics (a run of 200,000 requests
+resamples 400 million values per figure).
 
 What it is not: a test. Tests and intervals with a closed form are in ``stats``.
 """
@@ -130,6 +133,69 @@ def paired_bootstrap(baseline: Sequence[float] | FloatArray, candidate: Sequence
     return Bootstrap(float(np.asarray(statistic(base, cand))), (float(low), float(high)))
 
 
+def paired_bootstraps(jobs: Sequence[tuple[Sequence[float] | FloatArray, Sequence[float] | FloatArray, Statistic]],
+                      *, n_resamples: int = 2000, seed: int = 0, confidence: float = 0.95) -> list[Bootstrap]:
+    """``paired_bootstrap(baseline, candidate, statistic, ...)`` of every job, equal to one call each (the same
+    draws: a generator seeded ``seed`` draws the same indices for every figure over n requests). Statistics
+    from ``quantile_ratio`` are computed together per pair of arrays, in place on the resampled values."""
+    if n_resamples < 1:
+        raise ValueError(f"n_resamples={n_resamples}: must be at least 1")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence={confidence}: must be between 0 and 1")
+    arrays = [_paired(baseline, candidate) for baseline, candidate, _ in jobs]
+    groups: dict[int, list[tuple[FloatArray, FloatArray, list[int]]]] = {}
+    for job, (base, cand) in enumerate(arrays):
+        pairs = groups.setdefault(len(base), [])
+        same = next((p for p in pairs if np.array_equal(p[0], base) and np.array_equal(p[1], cand)), None)
+        if same is None:
+            pairs.append((base, cand, [job]))
+        else:
+            same[2].append(job)
+    parts: list[list[FloatArray]] = [[] for _ in jobs]
+    buffers: tuple[FloatArray, FloatArray] | None = None
+    for n, pairs in groups.items():
+        rng = np.random.default_rng(seed)
+        rows = max(1, BATCH_ELEMENTS // n)
+        for start in range(0, n_resamples, rows):
+            index = rng.integers(0, n, size=(min(rows, n_resamples - start), n))
+            if buffers is None or buffers[0].shape != index.shape:  # one pair of buffers: no page faults per batch
+                buffers = (np.empty(index.shape), np.empty(index.shape))
+            for base, cand, members in pairs:
+                resampled = np.take(base, index, out=buffers[0]), np.take(cand, index, out=buffers[1])
+                _resampled(*resampled, [(job, jobs[job][2]) for job in members], parts)
+    alpha = (1 - confidence) / 2
+    out = []
+    for job, (base, cand) in enumerate(arrays):
+        with np.errstate(invalid="ignore"):  # between two infinite resamples the bound is NaN
+            low, high = np.quantile(np.concatenate(parts[job]), [alpha, 1 - alpha])
+        out.append(Bootstrap(float(np.asarray(jobs[job][2](base, cand))), (float(low), float(high))))
+    return out
+
+
+def _paired(baseline: Sequence[float] | FloatArray, candidate: Sequence[float] | FloatArray
+            ) -> tuple[FloatArray, FloatArray]:
+    base, cand = _as_values(baseline, "baseline"), _as_values(candidate, "candidate")
+    if len(cand) != len(base):
+        raise ValueError(f"baseline and candidate: {len(base)} and {len(cand)} values; a pair needs both sides")
+    return base, cand
+
+
+def _resampled(base: FloatArray, cand: FloatArray, statistics: list[tuple[int, Statistic]],
+               parts: list[list[FloatArray]]) -> None:
+    """Every statistic of one resampled pair; quantiles last, all at once, partitioning the values in place."""
+    quantiles = [(job, statistic) for job, statistic in statistics if hasattr(statistic, "quantile")]
+    for job, statistic in statistics:
+        if (job, statistic) not in quantiles:
+            parts[job].append(np.asarray(statistic(base, cand), dtype=np.float64))
+    if quantiles:
+        qs = [statistic.quantile for _, statistic in quantiles]
+        on_cand = np.quantile(cand, qs, axis=-1, overwrite_input=True)
+        on_base = np.quantile(base, qs, axis=-1, overwrite_input=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for i, (job, _) in enumerate(quantiles):
+                parts[job].append(np.asarray(on_cand[i] / on_base[i], dtype=np.float64))
+
+
 def mean_difference(baseline: FloatArray, candidate: FloatArray) -> FloatArray:
     """mean(candidate) - mean(baseline) along the last axis."""
     return np.asarray(candidate.mean(axis=-1) - baseline.mean(axis=-1), dtype=np.float64)
@@ -157,6 +223,7 @@ def quantile_ratio(q: float) -> Statistic:
                               dtype=np.float64)
 
     ratio.__name__ = ratio.__qualname__ = f"quantile_ratio({q:g})"
+    ratio.quantile = q  # type: ignore[attr-defined]  # paired_bootstraps computes quantiles together
     return ratio
 
 

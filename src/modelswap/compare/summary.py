@@ -14,7 +14,8 @@ What it is not: the decision (``gate``) or rendering.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -141,13 +142,21 @@ def summarize_columns(columns: SummaryColumns, *, noise_known: bool, seed: int =
     metrics: dict[str, Metric] = {}
     for verdict in VERDICTS:
         metrics[f"{verdict}_rate"] = _verdict_rate(columns, verdict)
-    metrics.update(_check_metrics(columns, seed=seed))
-    metrics.update(_cost_metrics(columns, seed=seed))
+    pending = [*_check_metrics(columns), *_cost_metrics(columns)]
+    jobs = [(b, c, statistic) for _, (b, c, statistic), _ in pending if statistic is not None]
+    intervals = iter(stats.paired_bootstraps(jobs, seed=seed))  # every bootstrap at once: shared draws
+    for name, (_, _, statistic), make in pending:
+        metrics[name] = make(next(intervals) if statistic is not None else None)
     verdicts = columns.codes("verdict")
     return Summary(trials=columns.trials, verdicts=_counts(verdicts), metrics=metrics,
                    categories=_categories(columns), noise_known=noise_known,
                    replica_trials=int(np.count_nonzero(columns.codes("replica_verdict") >= 0)),
                    labels=_labels(columns), discordant=_discordant(columns))
+
+
+Pending = tuple[str, tuple[stats.FloatArray, stats.FloatArray, stats.Statistic | None],
+                Callable[[stats.Bootstrap | None], Metric]]
+"""A metric waiting for its bootstrap: its name, (baseline, candidate, statistic or None), and how to make it."""
 
 
 def _pair(value: Any) -> tuple[int, int] | None:
@@ -194,9 +203,9 @@ def _verdict_rate(columns: SummaryColumns, verdict: str) -> Metric:
                   delta=rate - noise, estimate=rate - noise, ci95=ci95, noise=noise, p_value=paired.p_value)
 
 
-def _check_metrics(columns: SummaryColumns, *, seed: int) -> dict[str, Metric]:
+def _check_metrics(columns: SummaryColumns) -> list[Pending]:
     """Every check whose baseline and candidate values are both booleans, or both numbers, on some trials."""
-    out = {}
+    out: list[Pending] = []
     for check, pairs in sorted(columns.checks.items()):
         noise_pairs = columns.replica_checks.get(check)
         noise = None
@@ -206,22 +215,32 @@ def _check_metrics(columns: SummaryColumns, *, seed: int) -> dict[str, Metric]:
         b, c = pairs.arrays()
         if pairs.booleans:
             paired = stats.paired_binary(b == 1.0, c == 1.0)
-            out[check] = Metric(name=check, kind="rate", n=paired.n, baseline=paired.baseline_rate,
-                                candidate=paired.candidate_rate, delta=paired.delta, estimate=paired.delta,
-                                ci95=paired.ci95, noise=noise, p_value=paired.p_value)
-        else:
-            delta, ci = stats.paired_bootstrap(b, c, stats.mean_difference, seed=seed)
-            out[check] = Metric(name=check, kind="mean", n=len(b), baseline=float(b.mean()), candidate=float(c.mean()),
-                                delta=delta, estimate=delta, ci95=ci, noise=noise)
+            rate = Metric(name=check, kind="rate", n=paired.n, baseline=paired.baseline_rate,
+                          candidate=paired.candidate_rate, delta=paired.delta, estimate=paired.delta,
+                          ci95=paired.ci95, noise=noise, p_value=paired.p_value)
+            out.append((check, (b, c, None), functools.partial(_ready, rate)))
+            continue
+
+        def mean(boot: stats.Bootstrap | None, check: str = check, b: stats.FloatArray = b, c: stats.FloatArray = c,
+                 noise: float | None = noise) -> Metric:
+            assert boot is not None
+            return Metric(name=check, kind="mean", n=len(b), baseline=float(b.mean()), candidate=float(c.mean()),
+                          delta=boot.estimate, estimate=boot.estimate, ci95=boot.ci, noise=noise)
+
+        out.append((check, (b, c, stats.mean_difference), mean))
     return out
+
+
+def _ready(metric: Metric, _: stats.Bootstrap | None) -> Metric:
+    return metric
 
 
 def _mean(values: Sequence[float]) -> float:
     return float(sum(values) / len(values)) if values else 0.0
 
 
-def _cost_metrics(columns: SummaryColumns, *, seed: int) -> dict[str, Metric]:
-    out: dict[str, Metric] = {}
+def _cost_metrics(columns: SummaryColumns) -> list[Pending]:
+    out: list[Pending] = []
     for name, pairs in columns.costs.items():
         b, c = pairs.arrays()
         if len(b) < 2 or (name == "cost_usd" and not b.any()):
@@ -229,16 +248,25 @@ def _cost_metrics(columns: SummaryColumns, *, seed: int) -> dict[str, Metric]:
         _, p_value = stats.mann_whitney(b, c)
         if name == "latency_ms":
             for q in (50, 95):
-                ratio, ci = stats.paired_bootstrap(b, c, stats.quantile_ratio(q / 100), seed=seed)
-                out[f"latency_p{q}_ratio"] = Metric(
-                    name=f"latency_p{q}_ratio", kind="ratio", n=len(b), baseline=stats.quantile(b, q / 100),
-                    candidate=stats.quantile(c, q / 100), delta=stats.quantile(c, q / 100) - stats.quantile(b, q / 100),
-                    estimate=ratio, ci95=ci, p_value=p_value)
+                def ratio(boot: stats.Bootstrap | None, q: int = q, b: stats.FloatArray = b, c: stats.FloatArray = c,
+                          p_value: float = p_value) -> Metric:
+                    assert boot is not None
+                    return Metric(name=f"latency_p{q}_ratio", kind="ratio", n=len(b),
+                                  baseline=stats.quantile(b, q / 100), candidate=stats.quantile(c, q / 100),
+                                  delta=stats.quantile(c, q / 100) - stats.quantile(b, q / 100),
+                                  estimate=boot.estimate, ci95=boot.ci, p_value=p_value)
+
+                out.append((f"latency_p{q}_ratio", (b, c, stats.quantile_ratio(q / 100)), ratio))
             continue
         label = "cost_per_task_ratio" if name == "cost_usd" else "tokens_per_task_ratio"
-        ratio, ci = stats.paired_bootstrap(b, c, stats.mean_ratio, seed=seed)
-        out[label] = Metric(name=label, kind="ratio", n=len(b), baseline=float(b.mean()), candidate=float(c.mean()),
-                            delta=float(c.mean() - b.mean()), estimate=ratio, ci95=ci, p_value=p_value)
+
+        def per_task(boot: stats.Bootstrap | None, label: str = label, b: stats.FloatArray = b,
+                     c: stats.FloatArray = c, p_value: float = p_value) -> Metric:
+            assert boot is not None
+            return Metric(name=label, kind="ratio", n=len(b), baseline=float(b.mean()), candidate=float(c.mean()),
+                          delta=float(c.mean() - b.mean()), estimate=boot.estimate, ci95=boot.ci, p_value=p_value)
+
+        out.append((label, (b, c, stats.mean_ratio), per_task))
     return out
 
 
