@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
 
-from modelswap.compare.checks.language import LanguageComparator, identify, mix, normalise_code, prose, segments
+from modelswap.compare.checks.language import (
+    LANGUAGES,
+    LanguageComparator,
+    _folded,
+    _folded_slowly,
+    identify,
+    mix,
+    normalise_code,
+    prose,
+    segments,
+)
 from modelswap.compare.model import Finding, Outcome
 from modelswap.types import ChatRequest
 
@@ -191,3 +202,11 @@ def test_technical_terms_are_not_mixing() -> None:
 def test_errored_sides_are_left_to_the_error_check() -> None:
     comparator = LanguageComparator()
     assert comparator.compare(request(), Outcome(output=ANSWERS["en"]), Outcome(output=None, error="http 500: x")) == []
+
+
+def test_folding_the_ranking_fast_gives_the_ranking_folded_step_by_step() -> None:
+    rng = random.Random(1)
+    for _ in range(3000):  # ties included: scores drawn from few values half of the time
+        scores = [rng.choice([rng.random(), 0.5, 0.25]) for _ in LANGUAGES]
+        ranked = sorted(zip(LANGUAGES, scores, strict=True), key=lambda pair: pair[1], reverse=True)
+        assert list(_folded(ranked).items()) == list(_folded_slowly(ranked).items())

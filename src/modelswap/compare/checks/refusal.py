@@ -212,6 +212,8 @@ def _size(text: str) -> int:
 
 def _opening(text: str) -> tuple[str, bool]:
     """(the part of ``text`` whose phrases count, whether the text is short)."""
+    if text.isascii():  # every character weighs 1
+        return (text, True) if len(text) <= SHORT_SIZE else (text[:OPENING_SIZE], False)
     if _size(text) <= SHORT_SIZE:
         return text, True
     size = 0
