@@ -75,28 +75,27 @@ class Request:
     replica: tuple[Sample, ...]
 
 
-def _samples(samples: Sequence[Sequence[Finding]], check: str) -> tuple[Sample, ...]:
-    """The samples where ``check`` applied, each as the behaviours it shows (not ``same``)."""
-    out = []
+def _samples(samples: Sequence[Sequence[Finding]]) -> dict[str, list[Sample]]:
+    """Per check, the samples where it applied (in order), each as the behaviours it shows (not ``same``)."""
+    out: dict[str, list[Sample]] = {}
     for findings in samples:
-        own = [f for f in findings if f.check == check]
-        if own:
-            out.append({behaviour_of(f): size_of(f) for f in own if f.status != "same"})
-    return tuple(out)
+        shown: dict[str, Sample] = {}
+        for f in findings:
+            sample = shown.setdefault(f.check, {})
+            if f.status != "same":
+                sample[behaviour_of(f)] = size_of(f)
+        for check, sample in shown.items():
+            out.setdefault(check, []).append(sample)
+    return out
 
 
 def request_samples(item: Compared) -> dict[str, Request] | None:
     """Per check that applied to both sides of ``item``, its samples; None without a replica."""
     if item.trial.replica is None:
         return None
-    checks = dict.fromkeys(f.check for sample in (*item.candidate_samples, *item.replica_samples) for f in sample)
-    per_check = {}
-    for check in checks:
-        candidate = _samples(item.candidate_samples, check)
-        replica = _samples(item.replica_samples, check)
-        if candidate and replica:
-            per_check[check] = Request(category=item.trial.category, candidate=candidate, replica=replica)
-    return per_check
+    candidate, replica = _samples(item.candidate_samples), _samples(item.replica_samples)
+    return {check: Request(category=item.trial.category, candidate=tuple(samples), replica=tuple(replica[check]))
+            for check, samples in candidate.items() if check in replica}
 
 
 def share(sizes: Sequence[float], min_size: float) -> float:

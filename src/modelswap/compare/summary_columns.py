@@ -148,6 +148,7 @@ class SummaryColumns:
 
 
 def _comparable(baseline: Any, candidate: Any) -> bool:
-    both_bool = isinstance(baseline, bool) and isinstance(candidate, bool)
-    numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (baseline, candidate))
-    return both_bool or numbers
+    """Both booleans, or both numbers (int or float, not bool)."""
+    if isinstance(baseline, bool) or isinstance(candidate, bool):
+        return isinstance(baseline, bool) and isinstance(candidate, bool)
+    return isinstance(baseline, (int, float)) and isinstance(candidate, (int, float))
