@@ -25,6 +25,7 @@ from modelswap.compare.pipeline import compare_trials
 from modelswap.compare.source import StoreSource, trials_from_store
 from modelswap.compare.state import ComparisonState
 from modelswap.compare.stream import ListSource, TrialSource, compare_stream
+from modelswap.report.html import render_html
 from modelswap.report.json import render_json
 from modelswap.sim.quirks import Quirks
 from modelswap.sim.rehearsal import SimArmSpec, simulated_trials, store_simulated, synthetic_traffic
@@ -138,6 +139,13 @@ def test_past_its_listing_limit_a_report_lists_the_worst_trials_and_keeps_every_
     by_id = {t["id"]: t for t in full["trials"]}
     assert [t["id"] for t in listed["trials"]] == [t.compared.trial.id for t in reference.worst(12)]
     assert listed["trials"] == [by_id[t["id"]] for t in listed["trials"]]
+    html = render_html(report)
+    assert "Showing the 12 worst of 300 trials" in html
+    assert _latency_note(html) == _latency_note(render_html(reference))  # the charts still read every trial
+
+
+def _latency_note(html: str) -> str:
+    return html.split("Latency per task", 1)[1].split("</figcaption>", 1)[0]
 
 
 def test_a_comparison_state_continues_with_new_trials() -> None:

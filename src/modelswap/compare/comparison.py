@@ -37,6 +37,9 @@ class Comparison:
     judge: dict[str, Any] | None = None
     listing: dict[str, Any] | None = None
     """None when ``triaged`` holds every trial; else how many it holds, of how many, chosen how."""
+    distributions: dict[str, tuple[Any, Any]] | None = None
+    """With a ``listing``: per figure (``latency_ms``, ``tokens``, ``cost_usd``), both sides' values over every
+    trial that recorded both, for the charts that ``triaged`` can no longer draw."""
 
     def worst(self, limit: int = 10) -> list[Triaged]:
         """The regressions (then novel trials) with the most severe findings first."""

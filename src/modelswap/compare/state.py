@@ -93,9 +93,10 @@ class ComparisonState:
             again = fetch([self.locators[i] for i in worst], [self.ids[i] for i in worst])
             triaged = self._triage(run_comparators(again, comparators), noise, known)
             listing = {"trials": len(triaged), "of": self.trials, "chosen": "worst"}
+        distributions = None if listing is None else {name: p.arrays() for name, p in self.summary.costs.items()}
         return Comparison(baseline=baseline, candidate=candidate, replica=replica if noise.known else None,
                           triaged=tuple(triaged), summary=summary, gate=evaluate(summary, policy), noise=noise,
-                          source=source or {}, listing=listing)
+                          source=source or {}, listing=listing, distributions=distributions)
 
     def _second_pass(self, noise: NoiseFloor, known: frozenset[str]) -> tuple[SummaryColumns, list[int]]:
         """Every trial's verdicts (afresh: the noise floor moves as trials arrive) in the summary's columns, and

@@ -167,15 +167,21 @@ def _charts(report: Comparison) -> str:
     rows += [(c.name, [c.verdicts.get(v, 0) for v in VERDICTS]) for c in report.summary.categories.values()]
     mix = _figure("Verdict mix per category", stacked_bars(rows, series, title="Verdict mix per category")
                   if report.summary.trials else None)
-    sides = (("latency", "ms", lambda o: o.latency_ms), ("completion tokens", "tokens", lambda o: o.completion_tokens),
-             ("cost", "USD", lambda o: o.cost_usd))
-    spreads = "".join(_distribution(report, name, unit, get) for name, unit, get in sides)
+    sides = (("latency", "ms", "latency_ms", lambda o: o.latency_ms),
+             ("completion tokens", "tokens", "tokens", lambda o: o.completion_tokens),
+             ("cost", "USD", "cost_usd", lambda o: o.cost_usd))
+    spreads = "".join(_distribution(report, name, unit, figure, get) for name, unit, figure, get in sides)
     return f'<section><h2 id="charts">Charts</h2>{mix}<div class="grid">{spreads}</div></section>'
 
 
-def _distribution(report: Comparison, name: str, unit: str, get: Callable[[Outcome], float | None]) -> str:
-    values = {side: [float(v) for t in report.triaged if (v := get(getattr(t.compared.trial, side))) is not None]
-              for side in ("baseline", "candidate")}
+def _distribution(report: Comparison, name: str, unit: str, figure: str, get: Callable[[Outcome], float | None]
+                  ) -> str:
+    if report.distributions is not None:  # the report lists some trials only: every trial's figures
+        base_all, cand_all = report.distributions.get(figure, ((), ()))
+        values = {"baseline": [float(v) for v in base_all], "candidate": [float(v) for v in cand_all]}
+    else:
+        values = {side: [float(v) for t in report.triaged if (v := get(getattr(t.compared.trial, side))) is not None]
+                  for side in ("baseline", "candidate")}
     caption = f"{name.capitalize()} per task"
     if min(len(v) for v in values.values()) < 2 or not any(x for v in values.values() for x in v):
         return _figure(caption, None)
@@ -312,6 +318,9 @@ def _trials(report: Comparison) -> str:
         f'<td>{escape(", ".join(f.check for f in t.decisive))}</td></tr>' for t in shown)
     note = (f'<p class="note">Showing the first {len(shown)} of {len(ranked)} trials (regressions first); '
             "the JSON report has every trial.</p>" if len(shown) < len(ranked) else "")
+    if report.listing is not None:
+        note = (f'<p class="note">Showing the {len(shown)} worst of {report.listing["of"]} trials: a run this large '
+                "is listed by its worst trials only (compare --list-trials).</p>")
     summary = f"{_plural(len(ranked), 'trial')}: id, category, verdict, decisive checks"
     return (f'<section><h2 id="trials">All trials</h2><details><summary>{summary}</summary>{note}'
             '<input id="trial-filter" type="search" placeholder="filter trials" aria-label="filter trials" hidden>'
