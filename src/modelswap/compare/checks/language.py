@@ -250,6 +250,8 @@ def identify(text: str | None) -> Reading:
 def _weigh(pieces: list[str], dominant: str) -> dict[str, int]:
     weights: dict[str, int] = {}
     for piece in pieces:
+        if weight(piece) < MIN_WEIGHT:  # too light to be known: it counts for no language, so no need to read it
+            continue
         reading = _read(piece)
         if reading.language is not None:
             language = reading.language if reading.contradicts(dominant) else dominant
