@@ -2,7 +2,9 @@
 
 What it is: ``run_comparators``, which lets each comparator see every pair first (to batch
 embeddings), then compares the baseline with the candidate and, where there is one, with the
-replica, using the same code for both. What it is not: triage, statistics or reports.
+replica, using the same code for both. A streamed comparison runs it once per batch, in several
+processes: a comparator's findings must depend on the pair alone (and ``prepare`` only batch
+work), or the report would depend on the batches. What it is not: triage, statistics or reports.
 """
 
 from __future__ import annotations

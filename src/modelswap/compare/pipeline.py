@@ -1,8 +1,10 @@
 """The comparison pipeline: trials in, a report out.
 
-What it is: ``compare_trials``, the one place that chains comparators, noise floor, triage,
-the optional judge, summary and gate; the CLI, the demo and the gateway's controller all call
-it. What it is not: reading trials (``pairs``, ``source``) or rendering (``modelswap.report``).
+What it is: ``compare_trials``, the in-memory comparison: comparators, noise floor, triage, the
+optional judge, summary and gate over trials all held at once (what a judged comparison, the
+demo and the tests use). A run too large to hold is compared by ``modelswap.compare.stream``,
+which gives the same report to the last digit from compact columns. What it is not: reading
+trials (``pairs``, ``source``) or rendering (``modelswap.report``).
 """
 
 from __future__ import annotations
