@@ -76,21 +76,35 @@ def simulated(n: int, candidate: Quirks = BROKEN) -> list[Trial]:
                             candidate=SimArmSpec(seed=12, quirks=candidate))
 
 
-@pytest.mark.parametrize("corpus", CORPORA)
-@pytest.mark.parametrize("batch_size", [1, 7, 500])
-def test_the_labelled_corpora_give_the_same_report_in_batches(corpus: str, batch_size: int) -> None:
+@functools.cache
+def labelled(corpus: str) -> tuple[tuple[Trial, ...], bytes]:
     trials = load_pairs(DATA / corpus).trials
-    expected = render_json(in_memory(trials))
+    return trials, render_json(in_memory(trials))
+
+
+@functools.cache
+def simulated_report() -> tuple[list[Trial], Comparison]:
+    trials = simulated(300)
+    return trials, in_memory(trials)
+
+
+@pytest.mark.parametrize("corpus", CORPORA)
+@pytest.mark.parametrize("batch_size", [1, 500])
+def test_the_labelled_corpora_give_the_same_report_in_batches(corpus: str, batch_size: int) -> None:
+    trials, expected = labelled(corpus)
     assert render_json(streamed(ListSource(trials), batch_size=batch_size)) == expected
-    from_file = streamed(PairsSource(DATA / corpus), batch_size=batch_size)
+
+
+@pytest.mark.parametrize("corpus", CORPORA)
+def test_the_labelled_corpora_read_from_their_files_give_the_same_report(corpus: str) -> None:
+    from_file = streamed(PairsSource(DATA / corpus), batch_size=7)
     assert from_file.source == {"pairs": str(DATA / corpus), "skipped_lines": 0}
-    assert render_json(replace(from_file, source={})) == expected
+    assert render_json(replace(from_file, source={})) == labelled(corpus)[1]
 
 
 @pytest.mark.parametrize("batch_size", [1, 7, 500])
 def test_simulated_regressions_and_novel_trials_give_the_same_report(batch_size: int) -> None:
-    trials = simulated(300)
-    reference = in_memory(trials)
+    trials, reference = simulated_report()
     assert {v for v, n in reference.summary.verdicts.items() if n} == {"regression", "novel", "neutral"}
     assert render_json(streamed(ListSource(trials), batch_size=batch_size)) == render_json(reference)
 
@@ -112,9 +126,6 @@ def test_a_stored_run_read_page_by_page_gives_the_same_report(tmp_path: Path) ->
 
 
 def test_two_worker_processes_give_the_same_report(tmp_path: Path) -> None:
-    trials = simulated(200)
-    expected = render_json(in_memory(trials, pure_comparators))
-    assert render_json(streamed(ListSource(trials), batch_size=7, workers=2, comparators=pure_comparators)) == expected
     url = f"sqlite:///{tmp_path / 'store.db'}"
     with open_store(url) as store:
         store_simulated(store, synthetic_traffic(150, seed=5), run="r", primary=SimArmSpec(seed=5, quirks=NOISY),
@@ -129,8 +140,8 @@ def test_two_worker_processes_give_the_same_report(tmp_path: Path) -> None:
 
 
 def test_past_its_listing_limit_a_report_lists_the_worst_trials_and_keeps_every_figure() -> None:
-    trials = simulated(300)
-    reference, report = in_memory(trials), streamed(ListSource(trials), batch_size=7, listed=12)
+    trials, reference = simulated_report()
+    report = streamed(ListSource(trials), batch_size=7, listed=12)
     full, listed = orjson.loads(render_json(reference)), orjson.loads(render_json(report))
     assert listed["listed"] == {"trials": 12, "of": 300, "chosen": "worst"}
     assert "listed" not in full
