@@ -565,4 +565,5 @@ def test_bootstraps_run_together_equal_one_call_each() -> None:
     together = stats.paired_bootstraps(jobs, n_resamples=700, seed=3)
     one_each = [stats.paired_bootstrap(b, c, s, n_resamples=700, seed=3) for b, c, s in jobs]
     assert repr(together) == repr(one_each)  # to the last digit, NaN included (a zero baseline mean)
+    assert repr(stats.paired_bootstraps(jobs, n_resamples=700, seed=3, threads=3)) == repr(one_each)
     assert math.isnan(together[-1].ci[0]) and together[-1].estimate == math.inf

@@ -18,6 +18,7 @@ What it is not: a test. Tests and intervals with a closed form are in ``stats``.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -134,35 +135,40 @@ def paired_bootstrap(baseline: Sequence[float] | FloatArray, candidate: Sequence
 
 
 def paired_bootstraps(jobs: Sequence[tuple[Sequence[float] | FloatArray, Sequence[float] | FloatArray, Statistic]],
-                      *, n_resamples: int = 2000, seed: int = 0, confidence: float = 0.95) -> list[Bootstrap]:
+                      *, n_resamples: int = 2000, seed: int = 0, confidence: float = 0.95,
+                      threads: int = 1) -> list[Bootstrap]:
     """``paired_bootstrap(baseline, candidate, statistic, ...)`` of every job, equal to one call each (the same
-    draws: a generator seeded ``seed`` draws the same indices for every figure over n requests). Statistics
-    from ``quantile_ratio`` are computed together per pair of arrays, in place on the resampled values."""
+    draws: a generator seeded ``seed`` draws the same indices for every figure over n requests). Jobs on equal
+    arrays are resampled together, each pair of arrays gathered once for all its statistics, and statistics from
+    ``quantile_ratio`` computed together, in place on the resampled values. ``threads`` resample distinct pairs
+    of arrays at once (numpy releases the GIL while it gathers, partitions and sums): the results do not change."""
     if n_resamples < 1:
         raise ValueError(f"n_resamples={n_resamples}: must be at least 1")
     if not 0 < confidence < 1:
         raise ValueError(f"confidence={confidence}: must be between 0 and 1")
     arrays = [_paired(baseline, candidate) for baseline, candidate, _ in jobs]
-    groups: dict[int, list[tuple[FloatArray, FloatArray, list[int]]]] = {}
+    pairs: list[tuple[FloatArray, FloatArray, list[int]]] = []
     for job, (base, cand) in enumerate(arrays):
-        pairs = groups.setdefault(len(base), [])
-        same = next((p for p in pairs if np.array_equal(p[0], base) and np.array_equal(p[1], cand)), None)
+        same = next((p for p in pairs if len(p[0]) == len(base) and np.array_equal(p[0], base)
+                     and np.array_equal(p[1], cand)), None)
         if same is None:
             pairs.append((base, cand, [job]))
         else:
             same[2].append(job)
-    parts: list[list[FloatArray]] = [[] for _ in jobs]
-    buffers: tuple[FloatArray, FloatArray] | None = None
-    for n, pairs in groups.items():
-        rng = np.random.default_rng(seed)
-        rows = max(1, BATCH_ELEMENTS // n)
-        for start in range(0, n_resamples, rows):
-            index = rng.integers(0, n, size=(min(rows, n_resamples - start), n))
-            if buffers is None or buffers[0].shape != index.shape:  # one pair of buffers: no page faults per batch
-                buffers = (np.empty(index.shape), np.empty(index.shape))
-            for base, cand, members in pairs:
-                resampled = np.take(base, index, out=buffers[0]), np.take(cand, index, out=buffers[1])
-                _resampled(*resampled, [(job, jobs[job][2]) for job in members], parts)
+
+    def resample(pair: tuple[FloatArray, FloatArray, list[int]]) -> dict[int, list[FloatArray]]:
+        base, cand, members = pair
+        return _resample_pair(base, cand, [(job, jobs[job][2]) for job in members], n_resamples=n_resamples,
+                              seed=seed)
+
+    parts: dict[int, list[FloatArray]] = {}
+    if threads > 1 and len(pairs) > 1:
+        with ThreadPoolExecutor(min(threads, len(pairs))) as pool:
+            for found in pool.map(resample, pairs):
+                parts.update(found)
+    else:
+        for pair in pairs:
+            parts.update(resample(pair))
     alpha = (1 - confidence) / 2
     out = []
     for job, (base, cand) in enumerate(arrays):
@@ -170,6 +176,22 @@ def paired_bootstraps(jobs: Sequence[tuple[Sequence[float] | FloatArray, Sequenc
             low, high = np.quantile(np.concatenate(parts[job]), [alpha, 1 - alpha])
         out.append(Bootstrap(float(np.asarray(jobs[job][2](base, cand))), (float(low), float(high))))
     return out
+
+
+def _resample_pair(base: FloatArray, cand: FloatArray, statistics: list[tuple[int, Statistic]], *,
+                   n_resamples: int, seed: int) -> dict[int, list[FloatArray]]:
+    """Every statistic of one pair over ``paired_bootstrap``'s resamples (its draws, batch by batch)."""
+    n = len(base)
+    rng = np.random.default_rng(seed)
+    rows = max(1, BATCH_ELEMENTS // n)
+    parts: dict[int, list[FloatArray]] = {job: [] for job, _ in statistics}
+    buffers: tuple[FloatArray, FloatArray] | None = None
+    for start in range(0, n_resamples, rows):
+        index = rng.integers(0, n, size=(min(rows, n_resamples - start), n))
+        if buffers is None or buffers[0].shape != index.shape:  # reused: no page faults per batch
+            buffers = (np.empty(index.shape), np.empty(index.shape))
+        _resampled(np.take(base, index, out=buffers[0]), np.take(cand, index, out=buffers[1]), statistics, parts)
+    return parts
 
 
 def _paired(baseline: Sequence[float] | FloatArray, candidate: Sequence[float] | FloatArray
@@ -181,7 +203,7 @@ def _paired(baseline: Sequence[float] | FloatArray, candidate: Sequence[float] |
 
 
 def _resampled(base: FloatArray, cand: FloatArray, statistics: list[tuple[int, Statistic]],
-               parts: list[list[FloatArray]]) -> None:
+               parts: dict[int, list[FloatArray]]) -> None:
     """Every statistic of one resampled pair; quantiles last, all at once, partitioning the values in place."""
     quantiles = [(job, statistic) for job, statistic in statistics if hasattr(statistic, "quantile")]
     for job, statistic in statistics:
