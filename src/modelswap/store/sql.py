@@ -114,8 +114,10 @@ _SELECT_VERDICTS = f"SELECT {', '.join(_VERDICT_COLUMNS[:-1])} FROM judge_verdic
 _IN_CHUNK = 500  # bound on ? placeholders per IN (...) list: SQLite allows a few thousand at most
 
 _FIRST_KEYS = "SELECT position, trial_id FROM requests WHERE run = ? ORDER BY position, trial_id LIMIT ?"
+# "position >= ?" is what lets both planners start the page at its place in the (run, position) index: with the
+# condition only inside the OR, each page read every request before it (257 ms a page in the middle of a million)
 _NEXT_KEYS = ("SELECT position, trial_id FROM requests WHERE run = ? "
-              "AND (position > ? OR (position = ? AND trial_id > ?)) ORDER BY position, trial_id LIMIT ?")
+              "AND position >= ? AND (position > ? OR trial_id > ?) ORDER BY position, trial_id LIMIT ?")
 _ORPHANS = ("SELECT DISTINCT o.trial_id FROM observations o WHERE o.run = ? AND o.arm IN ({arms}) AND NOT EXISTS "
             "(SELECT 1 FROM requests r WHERE r.run = o.run AND r.trial_id = o.trial_id)")
 
