@@ -15,6 +15,7 @@ What it is not: the decision (``gate``) or rendering.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -144,7 +145,8 @@ def summarize_columns(columns: SummaryColumns, *, noise_known: bool, seed: int =
         metrics[f"{verdict}_rate"] = _verdict_rate(columns, verdict)
     pending = [*_check_metrics(columns), *_cost_metrics(columns)]
     jobs = [(b, c, statistic) for _, (b, c, statistic), _ in pending if statistic is not None]
-    intervals = iter(stats.paired_bootstraps(jobs, seed=seed))  # every bootstrap at once: shared draws
+    # every bootstrap at once (one draw and one gather per pair of arrays), on every core: the same intervals
+    intervals = iter(stats.paired_bootstraps(jobs, seed=seed, threads=os.cpu_count() or 1))
     for name, (_, _, statistic), make in pending:
         metrics[name] = make(next(intervals) if statistic is not None else None)
     verdicts = columns.codes("verdict")
