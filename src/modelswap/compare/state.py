@@ -17,6 +17,7 @@ dropped, and ``finish`` asks ``fetch`` for the ``listed`` worst trials (the orde
 
 from __future__ import annotations
 
+import copy
 import heapq
 from array import array
 from collections import Counter
@@ -101,8 +102,7 @@ class ComparisonState:
     def _second_pass(self, noise: NoiseFloor, known: frozenset[str]) -> tuple[SummaryColumns, list[int]]:
         """Every trial's verdicts (afresh: the noise floor moves as trials arrive) in the summary's columns, and
         the ``listed`` worst trials in the order of ``Comparison.worst``."""
-        columns = SummaryColumns()
-        columns.extend(self.summary)
+        columns = copy.copy(self.summary)  # the first pass's columns shared, not copied; the verdicts afresh
         for name in ("verdict", "replica_verdict", "paired_candidate", "paired_replica"):
             setattr(columns, name, array("b"))
         keys, codes, ends = self.findings.keys(), self.findings.codes, self.findings.ends

@@ -30,6 +30,7 @@ from statistics import NormalDist
 from typing import Literal, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats as _scipy
 
 from modelswap.compare.stats_paired import (
@@ -150,7 +151,8 @@ def paired_shares(baseline: Sequence[float] | FloatArray, candidate: Sequence[fl
     return _t_interval(cand - base)
 
 
-def paired_binary(baseline: Sequence[bool], candidate: Sequence[bool]) -> PairedBinary:
+def paired_binary(baseline: Sequence[bool] | npt.NDArray[np.bool_], candidate: Sequence[bool] | npt.NDArray[np.bool_]
+                  ) -> PairedBinary:
     """Compare two rates measured on the same requests (``baseline[i]`` and ``candidate[i]``: request i).
 
     ``ci95`` is Newcombe's hybrid score interval for paired proportions (method 10 of Newcombe,
@@ -230,7 +232,7 @@ def _t_interval(d: FloatArray) -> Interval:
     return max(-1.0, centre - half), min(1.0, centre + half)
 
 
-def _outcomes(values: Sequence[bool], name: str) -> np.ndarray[tuple[int], np.dtype[np.bool_]]:
+def _outcomes(values: Sequence[bool] | npt.NDArray[np.bool_], name: str) -> np.ndarray[tuple[int], np.dtype[np.bool_]]:
     array = np.asarray(values)
     if array.ndim != 1:
         raise ValueError(f"{name}: expected a flat sequence of outcomes, got shape {array.shape}")

@@ -25,7 +25,7 @@ import numpy as np
 from modelswap.compare import stats
 from modelswap.compare.checks.correctness import per_class_metrics
 from modelswap.compare.noise import NoiseFloor
-from modelswap.compare.summary_columns import CODES, SummaryColumns
+from modelswap.compare.summary_columns import CODES, Pairs, SummaryColumns
 from modelswap.compare.triage import VERDICTS, Triaged
 
 Kind = Literal["verdict_rate", "rate", "mean", "ratio", "quantile"]
@@ -144,11 +144,11 @@ def summarize_columns(columns: SummaryColumns, *, noise_known: bool, seed: int =
     for verdict in VERDICTS:
         metrics[f"{verdict}_rate"] = _verdict_rate(columns, verdict)
     pending = [*_check_metrics(columns), *_cost_metrics(columns)]
-    jobs = [(b, c, statistic) for _, (b, c, statistic), _ in pending if statistic is not None]
+    jobs = [bootstrap for _, bootstrap, _ in pending if bootstrap is not None]
     # every bootstrap at once (one draw and one gather per pair of arrays), on every core: the same intervals
     intervals = iter(stats.paired_bootstraps(jobs, seed=seed, threads=os.cpu_count() or 1))
-    for name, (_, _, statistic), make in pending:
-        metrics[name] = make(next(intervals) if statistic is not None else None)
+    for name, bootstrap, make in pending:
+        metrics[name] = make(next(intervals) if bootstrap is not None else None)
     verdicts = columns.codes("verdict")
     return Summary(trials=columns.trials, verdicts=_counts(verdicts), metrics=metrics,
                    categories=_categories(columns), noise_known=noise_known,
@@ -156,9 +156,9 @@ def summarize_columns(columns: SummaryColumns, *, noise_known: bool, seed: int =
                    labels=_labels(columns), discordant=_discordant(columns))
 
 
-Pending = tuple[str, tuple[stats.FloatArray, stats.FloatArray, stats.Statistic | None],
+Pending = tuple[str, tuple[stats.FloatArray, stats.FloatArray, stats.Statistic] | None,
                 Callable[[stats.Bootstrap | None], Metric]]
-"""A metric waiting for its bootstrap: its name, (baseline, candidate, statistic or None), and how to make it."""
+"""A metric waiting for its bootstrap: its name, what to bootstrap (None: nothing), and how to make it."""
 
 
 def _pair(value: Any) -> tuple[int, int] | None:
@@ -212,16 +212,17 @@ def _check_metrics(columns: SummaryColumns) -> list[Pending]:
         noise_pairs = columns.replica_checks.get(check)
         noise = None
         if noise_pairs is not None and len(noise_pairs):
-            noise_base, noise_cand = noise_pairs.arrays()
-            noise = _mean(noise_cand.tolist()) - _mean(noise_base.tolist())
-        b, c = pairs.arrays()
+            noise_base, noise_cand = _side_means(noise_pairs)
+            noise = noise_cand - noise_base
         if pairs.booleans:
-            paired = stats.paired_binary(b == 1.0, c == 1.0)
+            flags = pairs.flags()
+            paired = stats.paired_binary(*flags)
             rate = Metric(name=check, kind="rate", n=paired.n, baseline=paired.baseline_rate,
                           candidate=paired.candidate_rate, delta=paired.delta, estimate=paired.delta,
                           ci95=paired.ci95, noise=noise, p_value=paired.p_value)
-            out.append((check, (b, c, None), functools.partial(_ready, rate)))
+            out.append((check, None, functools.partial(_ready, rate)))
             continue
+        b, c = pairs.arrays()
 
         def mean(boot: stats.Bootstrap | None, check: str = check, b: stats.FloatArray = b, c: stats.FloatArray = c,
                  noise: float | None = noise) -> Metric:
@@ -235,6 +236,15 @@ def _check_metrics(columns: SummaryColumns) -> list[Pending]:
 
 def _ready(metric: Metric, _: stats.Bootstrap | None) -> Metric:
     return metric
+
+
+def _side_means(pairs: Pairs) -> tuple[float, float]:
+    """The mean of each side's values (booleans counted: the sum of 0.0s and 1.0s is the count, exactly)."""
+    if pairs.booleans:
+        base, cand = pairs.flags()
+        return int(np.count_nonzero(base)) / len(base), int(np.count_nonzero(cand)) / len(cand)
+    b, c = pairs.arrays()
+    return _mean(b.tolist()), _mean(c.tolist())
 
 
 def _mean(values: Sequence[float]) -> float:

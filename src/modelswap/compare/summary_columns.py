@@ -72,6 +72,11 @@ class Pairs:
             return (codes >> 1).astype(np.float64), (codes & 1).astype(np.float64)
         return np.frombuffer(self.base, dtype=np.float64), np.frombuffer(self.cand, dtype=np.float64)
 
+    def flags(self) -> tuple[np.ndarray[tuple[int], np.dtype[np.bool_]], np.ndarray[tuple[int], np.dtype[np.bool_]]]:
+        """Both sides as booleans (only while ``booleans``): a byte per value, not eight."""
+        codes = np.frombuffer(bytes(self.codes), dtype=np.uint8)
+        return (codes & 2).astype(bool), (codes & 1).astype(bool)
+
     def _floats(self) -> tuple[array[float], array[float]]:
         if self.base is None or self.cand is None:
             self.base = array("d", ((code >> 1) * 1.0 for code in self.codes))
