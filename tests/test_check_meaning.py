@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import pickle
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from modelswap.compare import checks
 from modelswap.compare.checks.meaning import (
     MAX_SEGMENTS,
     THRESHOLDS,
@@ -154,6 +157,32 @@ def test_a_second_run_on_the_same_store_embeds_nothing(tmp_path: Path) -> None:
             found.append(([meaning.compare(*pair) for pair in pairs], embedder.encoded, embedder.loaded))
     assert [counts for _, *counts in found] == [[6, 0], [0, 6]]  # TRUNCATED is a segment of BASELINE
     assert found[0][0] == found[1][0]
+
+
+def test_default_comparators_from_a_picklable_factory_cache_vectors_at_a_store_url(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[tuple[object, int | None]] = []
+
+    def scripted(*, vectors: Any = None, threads: int | None = None) -> FunctionEmbedder:
+        made.append((vectors, threads))
+        return FunctionEmbedder(keyword_vectors, name=E5_NAME, vectors=vectors)
+
+    monkeypatch.setattr(checks, "default_embedder", scripted)
+    factory = functools.partial(checks.default_comparators, vector_store=f"sqlite:///{tmp_path / 'v.db'}",
+                                embedding_threads=1)
+    assert pickle.loads(pickle.dumps(factory)).keywords == factory.keywords
+    pairs = [(request(), Outcome(output=BASELINE), Outcome(output=PARAPHRASE))]
+    counts = []
+    for _ in range(2):  # two runs, or two worker processes: one store
+        [meaning] = [c for c in factory() if isinstance(c, MeaningComparator)]
+        meaning.prepare(pairs)
+        embedder = meaning.embedder
+        assert isinstance(embedder, FunctionEmbedder)
+        counts.append((embedder.encoded, embedder.loaded))
+    assert counts == [(6, 0), (0, 6)]
+    assert [(type(vectors).__name__, threads) for vectors, threads in made] == [("VectorCache", 1)] * 2
+    assert next(c for c in checks.default_comparators(semantic=False, vector_store="sqlite://")
+                if isinstance(c, MeaningComparator)).embedder is None
 
 
 def test_errored_sides_are_left_to_the_error_check() -> None:

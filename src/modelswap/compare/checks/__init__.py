@@ -15,20 +15,34 @@ from modelswap.compare.checks.refusal import RefusalComparator
 from modelswap.compare.checks.shape import ShapeComparator
 from modelswap.compare.checks.structure import StructureComparator
 from modelswap.compare.checks.truncation import TruncationComparator
-from modelswap.compare.embedding import Embedder
+from modelswap.compare.embedding import Embedder, default_embedder
+from modelswap.store import open_store
+from modelswap.store.vectors import VectorCache
 
 __all__ = ["Comparator", "default_comparators"]
 
 
-def default_comparators(*, semantic: bool | None = None, embedder: Embedder | None = None) -> list[Comparator]:
-    """Every comparator. ``semantic``: None uses the embedding model when ``modelswap[semantic]`` is
-    installed, False leaves semantic similarity out (lexical similarity stays), True is the same as None.
-    ``embedder``: the one semantic similarity uses, for instance one that caches vectors in the store
-    (``default_embedder(vectors=VectorCache(store))``); None: ``default_embedder()``."""
+def default_comparators(*, semantic: bool | None = None, embedder: Embedder | None = None,
+                        vector_store: str | None = None, embedding_threads: int | None = None) -> list[Comparator]:
+    """Every comparator, in a stable order.
+
+    ``semantic``: None uses the embedding model when ``modelswap[semantic]`` is installed, False
+    leaves semantic similarity out (lexical similarity stays), True is the same as None.
+    ``embedder``: the one semantic similarity uses; None: ``default_embedder()``, which caches
+    vectors in the store at the URL ``vector_store`` when one is given (opened here, once: in a
+    worker process, once per worker) and runs on ``embedding_threads`` (None: the runtime's
+    default). Arguments are plain values, so ``functools.partial(default_comparators, ...)`` is a
+    picklable factory for worker processes.
+    """
     if semantic is False:
         meaning = MeaningComparator(embedder=None)
+    elif embedder is not None:
+        meaning = MeaningComparator(embedder)
+    elif vector_store is None and embedding_threads is None:
+        meaning = MeaningComparator()
     else:
-        meaning = MeaningComparator(embedder if embedder is not None else "default")
+        vectors = VectorCache(open_store(vector_store)) if vector_store is not None else None
+        meaning = MeaningComparator(default_embedder(vectors=vectors, threads=embedding_threads))
     return [ErrorComparator(), RefusalComparator(), StructureComparator(), ShapeComparator(), CorrectnessComparator(),
             AnswerComparator(), TruncationComparator(), DegenerateComparator(), LanguageComparator(),
             LayoutComparator(), meaning, CostComparator()]
