@@ -10,13 +10,11 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 
 import pytest
 
-from conftest import POSTGRES_URL
 from modelswap.gateway.health import readiness
 from modelswap.gateway.metrics import Metrics
 from modelswap.store import open_store
@@ -51,19 +49,6 @@ async def eventually(condition: Callable[[], bool], timeout_s: float = 60.0) -> 
     async with asyncio.timeout(timeout_s):
         while not condition():
             await asyncio.sleep(0.01)
-
-
-@pytest.fixture
-def postgres_schema() -> Iterator[str]:
-    psycopg = pytest.importorskip("psycopg")
-    schema = f"modelswap_health_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield schema
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def test_the_store_figures_are_exposed_even_before_a_recorder_is_watched() -> None:

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -48,19 +47,6 @@ def wait_until(condition: Callable[[], bool], timeout_s: float = 120.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError("the condition did not come true")
         time.sleep(0.05)
-
-
-@pytest.fixture
-def postgres_schema() -> Iterator[str]:
-    psycopg = pytest.importorskip("psycopg")
-    schema = f"modelswap_gw_outage_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield schema
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.mark.postgres

@@ -19,7 +19,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
@@ -28,7 +27,6 @@ from typing import Any
 
 import pytest
 
-from conftest import POSTGRES_URL
 from modelswap.store import Store, open_store
 from modelswap.store.sqlite import SQLiteStore
 from modelswap.store.writer import BatchWriter, RequestWriter, WriteBehind
@@ -126,19 +124,6 @@ def check_buffer_outcome(load: Load, *, max_queue: int, spill: bool) -> None:
 
 
 # --- PostgreSQL behind a proxy that is cut ---------------------------------------------------------------------------
-
-@pytest.fixture
-def postgres_schema() -> Iterator[str]:
-    psycopg = pytest.importorskip("psycopg")
-    schema = f"modelswap_outage_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield schema
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
 
 @contextmanager
 def cut(proxy: TcpProxy) -> Iterator[None]:
