@@ -103,6 +103,12 @@ def prepare(url: str, n: int, texts: str = "distinct") -> None:
             started = time.perf_counter()
             write(store, n, texts)
             print(f"wrote {n} trials to {url} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    if url.startswith("postgresql://"):  # autovacuum may be off (it is here): without statistics after a bulk load
+        import psycopg  # the planner reads a page's observations by scanning the whole run
+
+        with psycopg.connect(url, autocommit=True) as connection:
+            connection.execute("ANALYZE requests")
+            connection.execute("ANALYZE observations")
 
 
 class WorkerPeaks(threading.Thread):
