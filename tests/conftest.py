@@ -72,6 +72,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 MakeStored = Callable[..., StoredObservation]
 
 
+@pytest.fixture(autouse=True)
+def _checkpoints_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``compare``'s checkpoints go to a directory of each test's own, never the working directory."""
+    monkeypatch.setenv("MODELSWAP_STATE_DIR", str(tmp_path_factory.mktemp("checkpoints")))
+
+
 @pytest.fixture
 def postgres_schema() -> Iterator[str]:
     """A fresh schema in the test PostgreSQL for one test, dropped afterwards (its name goes in the URL)."""

@@ -10,6 +10,7 @@ they are met, writing the requested reports, and exiting with the gate's code wh
 from __future__ import annotations
 
 import functools
+import os
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,14 +27,16 @@ from modelswap.backends import build_backend
 from modelswap.compare.checks import default_comparators
 from modelswap.compare.comparison import Comparison
 from modelswap.compare.digest import Problem
+from modelswap.compare.embedding import default_embedder
 from modelswap.compare.gate import Policy, default_policy_path, evaluate, load_policy
+from modelswap.compare.incremental import SETTLE_S, IncrementalComparison, checkpoint_key, checkpoint_path
 from modelswap.compare.judge import PairwiseJudge, judge_agreement
 from modelswap.compare.judge_prompt import DEFAULT_RUBRIC
 from modelswap.compare.pairs import PairsSource, load_pairs
 from modelswap.compare.pipeline import compare_trials
 from modelswap.compare.source import StoreSource, trials_from_store
 from modelswap.compare.state import LISTED
-from modelswap.compare.stream import ListSource, TrialSource, compare_stream
+from modelswap.compare.stream import ComparatorFactory, ListSource, TrialSource, compare_stream
 from modelswap.compare.summary import Summary
 from modelswap.config import JudgeConfig, Settings, load_settings
 from modelswap.errors import ModelswapError, TrafficError
@@ -46,6 +49,8 @@ from modelswap.store import open_store
 SHOWN_PROBLEMS = 20
 """Problems printed one by one (bad lines, corrupt rows); the rest are counted."""
 COUNTED_ONLY = frozenset({"no_baseline", "no_candidate"})
+STATE_DIR_ENV = "MODELSWAP_STATE_DIR"
+"""Where ``compare`` keeps its checkpoints (default ``.modelswap`` in the working directory)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -56,6 +61,8 @@ class Source:
     baseline: str
     candidate: str
     replica: str | None
+    vector_store: str | None = None
+    """The store semantic similarity caches its vectors in (a stored run's own)."""
 
 PairsOption = Annotated[Path | None, typer.Option("--pairs", help="Pairs JSONL recorded elsewhere (docs/formats.md).")]
 RunOption = Annotated[str, typer.Option("--run", help="Stored run to compare.")]
@@ -70,6 +77,15 @@ WorkersOption = Annotated[int | None, typer.Option("--workers", min=1, help="Pro
                                                    "semantic similarity (default: one per core on large runs).")]
 ListOption = Annotated[int, typer.Option("--list-trials", min=0, help="The report lists every trial of a run up to "
                                          "this many, else this many of the worst.")]
+FreshOption = Annotated[bool, typer.Option("--fresh", help="Compare the whole run again, ignoring its checkpoint.")]
+IncrementalOption = Annotated[bool, typer.Option(
+    "--incremental/--no-incremental",
+    help="A stored run: continue from the last comparison's checkpoint, comparing only what arrived since.")]
+CheckpointDirOption = Annotated[Path | None, typer.Option(
+    "--checkpoint-dir", help="Where checkpoints live (default: $MODELSWAP_STATE_DIR, else .modelswap).")]
+SettleOption = Annotated[float, typer.Option(
+    "--settle", min=0, help="Seconds after it is saved that a request lacking a side may still get it "
+                            "(a live run); such requests are left for the next comparison.")]
 SemanticOption = Annotated[bool | None, typer.Option("--semantic/--no-semantic",
                                                      help="Semantic similarity with a local embedding model "
                                                           "(default: when modelswap[semantic] is installed).")]
@@ -89,7 +105,8 @@ def opened_source(*, pairs: Path | None, config: Path | None, run: str, baseline
     with open_store(settings.store) as store:
         stored = StoreSource(store, url=settings.store, run=run, baseline=baseline, candidate=candidate,
                              replica=None if replica == "none" else replica, name=_masked(settings.store))
-        yield Source(trials=stored, baseline=baseline, candidate=candidate, replica=stored.replica)
+        yield Source(trials=stored, baseline=baseline, candidate=candidate, replica=stored.replica,
+                     vector_store=settings.store)
 
 
 def load_source(*, pairs: Path | None, config: Path | None, run: str, baseline: str | None, candidate: str | None,
@@ -199,9 +216,73 @@ def run_compare(source: Source, *, policy: Policy, semantic: bool | None, errors
         told = Counter[str]()
         report = compare_stream(source.trials, baseline=source.baseline, candidate=source.candidate,
                                 replica=source.replica, policy=policy,
-                                comparators=functools.partial(default_comparators, semantic=semantic),
+                                comparators=comparator_factory(semantic, vector_store=source.vector_store),
                                 workers=workers if semantic is False else 1, tick=tick,
                                 warn=functools.partial(_warn, errors, told), listed=listed)
+    _report_counts(report, errors)
+    return report
+
+
+def comparator_factory(semantic: bool | None, *, vector_store: str | None = None) -> ComparatorFactory:
+    """The default comparators as a picklable factory; semantic similarity caches its vectors in the store at
+    ``vector_store`` (a stored run's own store) and embeds on one thread."""
+    if semantic is False or vector_store is None or vector_store in ("sqlite://", "sqlite:///:memory:"):
+        return functools.partial(default_comparators, semantic=semantic)
+    return functools.partial(default_comparators, semantic=semantic, vector_store=vector_store, embedding_threads=1)
+
+
+def semantic_key(semantic: bool | None) -> str | None:
+    """The embedder semantic similarity would use (None: none), for a checkpoint's key."""
+    if semantic is False:
+        return None
+    embedder = default_embedder()
+    return None if embedder is None else embedder.name
+
+
+def checkpoint_directory(asked: Path | None) -> Path:
+    return asked if asked is not None else Path(os.environ.get(STATE_DIR_ENV, "").strip() or ".modelswap")
+
+
+def run_incremental(url: str, *, run: str, baseline: str, candidate: str, replica: str, policy: Policy,
+                    semantic: bool | None, errors: Console, workers: int | None = None, listed: int = LISTED,
+                    directory: Path | None = None, fresh: bool = False, settle_s: float = SETTLE_S) -> Comparison:
+    """The comparison of a stored run, continued from its checkpoint in ``directory`` (None: no checkpoint), with
+    a progress bar on ``errors``; the checkpoint is written again after."""
+    replica_arm = None if replica == "none" else replica
+    key = checkpoint_key(store=_masked(url), run=run, baseline=baseline, candidate=candidate, replica=replica_arm,
+                         semantic=semantic_key(semantic), listed=listed)
+    persistent = directory is not None and url not in ("sqlite://", "sqlite:///:memory:")
+    with open_store(url) as store:
+        live = IncrementalComparison(store, url=url, run=run, baseline=baseline, candidate=candidate,
+                                     replica=replica_arm, policy=policy, name=_masked(url), key=key,
+                                     comparators=comparator_factory(semantic, vector_store=url), settle_s=settle_s,
+                                     listed=listed, workers=workers if semantic is False else 1)
+        path = checkpoint_path(directory, run=run, key=key) if directory is not None and persistent else None
+        if path is not None and not fresh:
+            why = live.resume(path)
+            if why is None:
+                errors.print(f"continuing the comparison of run {run!r} from {path}: {live.compared} trial(s) "
+                             "compared before; comparing what arrived since", highlight=False)
+            elif why != "no checkpoint yet":
+                errors.print(f"[yellow]comparing the whole run:[/] {why}", highlight=False)
+        before = live.compared
+        columns = (TextColumn("comparing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        told = Counter[str]()
+        with Progress(*columns, console=errors, transient=True) as progress:
+            task = progress.add_task("compare", total=max(store.request_count(run) - live.state.items, 0))
+            report = live.update(tick=functools.partial(progress.advance, task),
+                                 warn=functools.partial(_warn, errors, told))
+        if before:
+            errors.print(f"compared {live.compared - before} new trial(s); the report covers {live.compared}",
+                         highlight=False)
+        if live.pending:
+            errors.print(f"[yellow]{live.pending} request(s) saved in the last {settle_s:g} s still lack an answer "
+                         "of the baseline or the candidate: left for the next comparison[/]", highlight=False)
+        if report is None:
+            raise ModelswapError(f"run {run!r}: no request has observations of both {baseline!r} and {candidate!r}"
+                                 + (" yet" if live.pending else ""))
+        if path is not None:
+            live.save(path)
     _report_counts(report, errors)
     return report
 
@@ -256,15 +337,25 @@ def register(app: typer.Typer, *, out: Console, err: Console, decision_exit: Any
         semantic: SemanticOption = None,
         worst: Annotated[int, typer.Option(min=0, help="Worst trials to print.")] = 3,
         judge: JudgeOption = None, route: RouteOption = None, workers: WorkersOption = None,
-        list_trials: ListOption = LISTED,
+        list_trials: ListOption = LISTED, incremental: IncrementalOption = True, fresh: FreshOption = False,
+        checkpoint_dir: CheckpointDirOption = None, settle: SettleOption = SETTLE_S,
     ) -> None:
-        """Compare a candidate with the baseline: findings, triage, noise floor, statistics and the gate."""
+        """Compare a candidate with the baseline: findings, triage, noise floor, statistics and the gate.
+
+        A stored run is compared incrementally: the comparison's state is kept in a checkpoint, and the next
+        comparison of the same run with the same settings reads only the requests saved since."""
         policy = load_policy(None if gate in (None, "default") else gate)
         with opened_judge(config, arm=judge, route=route) as the_judge:
             if the_judge is not None:
                 source = load_source(pairs=pairs, config=config, run=run, baseline=baseline, candidate=candidate,
                                      replica=replica, errors=err)
                 report = run_compare(source, policy=policy, semantic=semantic, errors=err, judge=the_judge)
+            elif pairs is None and baseline and candidate:
+                report = run_incremental(load_settings(config).store, run=run, baseline=baseline,
+                                         candidate=candidate, replica=replica, policy=policy, semantic=semantic,
+                                         errors=err, workers=workers, listed=list_trials, fresh=fresh,
+                                         directory=checkpoint_directory(checkpoint_dir) if incremental else None,
+                                         settle_s=settle)
             else:
                 with opened_source(pairs=pairs, config=config, run=run, baseline=baseline, candidate=candidate,
                                    replica=replica) as source:

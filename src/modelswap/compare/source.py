@@ -15,6 +15,13 @@ cannot be read (``corrupt_request``), an observation row that cannot be read
 observation (``no_baseline``, ``no_candidate``); before the first page it counts observations
 whose request is missing (``orphans``: they cannot be compared) and a run without any replica
 (``no_replica``: the noise floor is unknown). The counts go to the report's ``source.problems``.
+
+A ``StoreSource`` can start after a key (``after``: where an earlier comparison of the same run
+stopped) and stop before requests that may still be answered (``settled_before``): in saved
+order it reads up to the first request saved after that time whose baseline or candidate
+observation has not arrived yet; that request and every one after it are left for the next
+comparison (``pending``). ``cursor`` is the key of the last request read. An empty run, or one
+without an arm asked for, raises ``RunNotReady`` (a live comparison waits and asks again).
 """
 
 from __future__ import annotations
@@ -34,6 +41,10 @@ if TYPE_CHECKING:
     from modelswap.compare.stream import Context, Loaded
 
 PAGE_PROBLEMS = ("corrupt_request", "corrupt_observation", "no_baseline", "no_candidate")
+
+
+class RunNotReady(ModelswapError):
+    """The run has no requests yet, or no observation of an arm the comparison needs."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -195,18 +206,22 @@ class StoreSource:
     processes; ``store`` (the same store, open) is used in this one."""
 
     def __init__(self, store: Store, *, url: str, run: str, baseline: str, candidate: str,
-                 replica: str | None = "auto", name: str | None = None) -> None:
+                 replica: str | None = "auto", name: str | None = None, after: tuple[int, str] | None = None,
+                 done: int = 0, settled_before: float | None = None) -> None:
         self._store, self.url, self.run, self._name = store, url, run, name or url
         self._total = store.request_count(run)
+        self._after, self._done, self._settled_before = after, done, settled_before
+        self.cursor: tuple[int, str] | None = after
+        self.pending = 0
         if not self._total:
             known = ", ".join(store.runs()) or "none"
-            raise ModelswapError(f"run {run!r} has no requests in the store (runs: {known})")
+            raise RunNotReady(f"run {run!r} has no requests in the store (runs: {known})")
         counts = store.counts(run)
         arms = sorted({c.arm for c in counts})
         for arm in (baseline, candidate, *([replica] if replica not in (None, "auto", baseline) else [])):
             if arm not in arms:
                 known = ", ".join(arms) or "none"
-                raise ModelswapError(f"run {run!r} has no observations of arm {arm!r} (arms: {known})")
+                raise RunNotReady(f"run {run!r} has no observations of arm {arm!r} (arms: {known})")
         from_baseline = replica in ("auto", baseline)
         most = max((c.sample for c in counts if c.arm == baseline), default=0)
         self.replica: str | None
@@ -239,20 +254,42 @@ class StoreSource:
 
     @property
     def total(self) -> int:
-        return self._total
+        """Requests not read by an earlier comparison (``done`` of them were)."""
+        return max(self._total - self._done, 0)
 
     @property
     def shared(self) -> bool:
         return self.url not in ("sqlite://", "sqlite:///:memory:")
 
     def batches(self, size: int) -> Iterator[StorePage]:
-        after: tuple[int, str] | None = None
+        read = 0
         while True:
-            keys = self._store.request_keys(self.run, after=after, limit=size)
-            if not keys:
+            keys = self._store.request_key_times(self.run, after=self.cursor, limit=size)
+            settled = self.settled(keys)
+            if settled:
+                yield StorePage(url=self.url, sides=self._sides, ids=tuple(trial_id for _, trial_id, _ in settled))
+                self.cursor = settled[-1][:2]
+                read += len(settled)
+            if len(settled) < len(keys) or not keys:
+                self.pending = max(self._total - self._done - read, 0)
                 return
-            yield StorePage(url=self.url, sides=self._sides, ids=tuple(trial_id for _, trial_id in keys))
-            after = keys[-1]
+
+    def settled(self, keys: list[tuple[int, str, float]]) -> list[tuple[int, str, float]]:
+        """The keys up to the first request saved after ``settled_before`` whose baseline or candidate has not
+        been observed yet (a shadow may still answer it)."""
+        if self._settled_before is None:
+            return keys
+        young = [trial_id for _, trial_id, created in keys if created > self._settled_before]
+        if not young:
+            return keys
+        sides = self._sides
+        scan = self._store.scan_observations(self.run, young, [sides.baseline, sides.candidate])
+        seen = {(s.key.trial_id, s.key.arm) for s in scan.observations if s.key.sample == 0}
+        seen |= {(key.trial_id, key.arm) for key, _ in scan.corrupt if key.sample == 0}
+        for index, (_, trial_id, created) in enumerate(keys):
+            if created > self._settled_before and not {(trial_id, sides.baseline), (trial_id, sides.candidate)} <= seen:
+                return keys[:index]
+        return keys
 
     def review(self, batch: Any, digest: Digest) -> None:
         return None

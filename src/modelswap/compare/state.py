@@ -55,6 +55,7 @@ class ComparisonState:
         self.known: set[str] = set()
         self.kept: list[Compared] | None = []
         self.problem_counts: Counter[str] = Counter()
+        self.notice_counts: dict[str, int] = {}  # the source's problems as a whole, as of its last reading
         self.items = 0
 
     @property

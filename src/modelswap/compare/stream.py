@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -176,8 +176,9 @@ def compare_stream(source: TrialSource, *, baseline: str, candidate: str, replic
     source items done; ``warn`` hears every problem met (a bad line, a corrupt row); ``state`` continues an
     earlier comparison with the source's trials appended (default: a new one)."""
     state = state if state is not None else ComparisonState(listed=listed)
+    state.notice_counts = {}  # counted over the whole source each time: the latest reading replaces the last
     for notice in source.notices:
-        state.problem_counts[notice.kind] += notice.count
+        state.notice_counts[notice.kind] = state.notice_counts.get(notice.kind, 0) + notice.count
         if warn is not None:
             warn(notice)
     context = source.context()
@@ -191,7 +192,8 @@ def compare_stream(source: TrialSource, *, baseline: str, candidate: str, replic
             if tick is not None:
                 tick(batch_digest.items)
         return state.finish(baseline=baseline, candidate=candidate, replica=replica, policy=policy, seed=seed,
-                            source=source.info(dict(state.problem_counts)), fetch=source.fetch,
+                            source=source.info(dict(state.problem_counts + Counter(state.notice_counts))),
+                            fetch=source.fetch,
                             comparators=comparators())
     finally:
         context.close()

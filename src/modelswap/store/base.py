@@ -134,6 +134,11 @@ class Store(abc.ABC):
         keys = [(i, r.id) for i, r in enumerate(self.requests(run))]
         return [key for key in keys if after is None or key > after][:limit]
 
+    def request_key_times(self, run: str, *, after: tuple[int, str] | None, limit: int
+                          ) -> list[tuple[int, str, float]]:
+        """``request_keys`` with when each request was saved (``created_at``; 0.0 where this store does not know)."""
+        return [(position, trial_id, 0.0) for position, trial_id in self.request_keys(run, after=after, limit=limit)]
+
     def request_rows(self, run: str, trial_ids: Sequence[str]) -> list[tuple[str, str]]:
         """(trial id, request JSON text) of these requests of ``run`` that exist, in no particular order."""
         wanted = set(trial_ids)

@@ -113,10 +113,10 @@ _SELECT_VERDICTS = f"SELECT {', '.join(_VERDICT_COLUMNS[:-1])} FROM judge_verdic
 
 _IN_CHUNK = 500  # bound on ? placeholders per IN (...) list: SQLite allows a few thousand at most
 
-_FIRST_KEYS = "SELECT position, trial_id FROM requests WHERE run = ? ORDER BY position, trial_id LIMIT ?"
+_FIRST_KEYS = "SELECT {columns} FROM requests WHERE run = ? ORDER BY position, trial_id LIMIT ?"
 # "position >= ?" is what lets both planners start the page at its place in the (run, position) index: with the
 # condition only inside the OR, each page read every request before it (257 ms a page in the middle of a million)
-_NEXT_KEYS = ("SELECT position, trial_id FROM requests WHERE run = ? "
+_NEXT_KEYS = ("SELECT {columns} FROM requests WHERE run = ? "
               "AND position >= ? AND (position > ? OR trial_id > ?) ORDER BY position, trial_id LIMIT ?")
 _ORPHANS = ("SELECT DISTINCT o.trial_id FROM observations o WHERE o.run = ? AND o.arm IN ({arms}) AND NOT EXISTS "
             "(SELECT 1 FROM requests r WHERE r.run = o.run AND r.trial_id = o.trial_id)")
@@ -202,11 +202,19 @@ class SQLStore(Store):
         return int(self._fetch("count requests", "SELECT COUNT(*) FROM requests WHERE run = ?", (run,))[0][0])
 
     def request_keys(self, run: str, *, after: tuple[int, str] | None, limit: int) -> list[tuple[int, str]]:
-        if after is None:
-            rows = self._fetch("read request keys", _FIRST_KEYS, (run, limit))
-        else:
-            rows = self._fetch("read request keys", _NEXT_KEYS, (run, after[0], after[0], after[1], limit))
+        rows = self._keys(run, after, limit, "position, trial_id")
         return [(int(position), trial_id) for position, trial_id in rows]
+
+    def request_key_times(self, run: str, *, after: tuple[int, str] | None, limit: int
+                          ) -> list[tuple[int, str, float]]:
+        rows = self._keys(run, after, limit, "position, trial_id, created_at")
+        return [(int(position), trial_id, float(created)) for position, trial_id, created in rows]
+
+    def _keys(self, run: str, after: tuple[int, str] | None, limit: int, columns: str) -> list[Any]:
+        if after is None:
+            return self._fetch("read request keys", _FIRST_KEYS.format(columns=columns), (run, limit))
+        return self._fetch("read request keys", _NEXT_KEYS.format(columns=columns),
+                           (run, after[0], after[0], after[1], limit))
 
     def request_rows(self, run: str, trial_ids: Sequence[str]) -> list[tuple[str, str]]:
         query = "SELECT trial_id, request_json FROM requests WHERE run = ?"
