@@ -1,0 +1,1 @@
+"""rollout: assignment, state in the store, controller, sequential statistics, audit, alerts."""
