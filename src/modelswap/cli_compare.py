@@ -104,7 +104,7 @@ def opened_source(*, pairs: Path | None, config: Path | None, run: str, baseline
     settings = load_settings(config)
     with open_store(settings.store) as store:
         stored = StoreSource(store, url=settings.store, run=run, baseline=baseline, candidate=candidate,
-                             replica=None if replica == "none" else replica, name=_masked(settings.store))
+                             replica=None if replica == "none" else replica, name=masked_url(settings.store))
         yield Source(trials=stored, baseline=baseline, candidate=candidate, replica=stored.replica,
                      vector_store=settings.store)
 
@@ -132,12 +132,12 @@ def load_source(*, pairs: Path | None, config: Path | None, run: str, baseline: 
                      f"{stored.missing_candidate} a candidate one; compared {len(stored.trials)}[/]")
     if not stored.trials:
         raise ModelswapError(f"run {run!r}: no request has observations of both {baseline!r} and {candidate!r}")
-    info = {"store": _masked(settings.store), "run": run}
+    info = {"store": masked_url(settings.store), "run": run}
     return Source(trials=ListSource(stored.trials, info=info), baseline=baseline, candidate=candidate,
                   replica=stored.replica)
 
 
-def _masked(url: str) -> str:
+def masked_url(url: str) -> str:
     """The store's URL as a report shows it: a PostgreSQL URL without its password (a SQLite one as it is)."""
     from modelswap.store.postgres import masked
 
@@ -249,12 +249,12 @@ def run_incremental(url: str, *, run: str, baseline: str, candidate: str, replic
     """The comparison of a stored run, continued from its checkpoint in ``directory`` (None: no checkpoint), with
     a progress bar on ``errors``; the checkpoint is written again after."""
     replica_arm = None if replica == "none" else replica
-    key = checkpoint_key(store=_masked(url), run=run, baseline=baseline, candidate=candidate, replica=replica_arm,
+    key = checkpoint_key(store=masked_url(url), run=run, baseline=baseline, candidate=candidate, replica=replica_arm,
                          semantic=semantic_key(semantic), listed=listed)
     persistent = directory is not None and url not in ("sqlite://", "sqlite:///:memory:")
     with open_store(url) as store:
         live = IncrementalComparison(store, url=url, run=run, baseline=baseline, candidate=candidate,
-                                     replica=replica_arm, policy=policy, name=_masked(url), key=key,
+                                     replica=replica_arm, policy=policy, name=masked_url(url), key=key,
                                      comparators=comparator_factory(semantic, vector_store=url), settle_s=settle_s,
                                      listed=listed, workers=workers if semantic is False else 1)
         path = checkpoint_path(directory, run=run, key=key) if directory is not None and persistent else None

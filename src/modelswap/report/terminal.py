@@ -24,28 +24,9 @@ _CLIP = 200
 
 def render_terminal(console: Console, report: Comparison, *, worst: int = 3) -> None:
     """Print the report."""
-    summary, gate = report.summary, report.gate
-    noise = (f"noise floor: replica {report.replica} on {summary.replica_trials} trials" if summary.noise_known
-             else "noise floor: unknown (no replica recorded; record the primary with --repeat 2)")
-    verdicts = ", ".join(f"{count} {verdict}" for verdict, count in summary.verdicts.items())
-    head = f"  {report.candidate} vs {report.baseline}: {summary.trials} trials ({verdicts})\n"
-    console.print(Panel(Text.assemble((DECISION_LABEL[gate.decision], _STYLE[gate.decision]), head, (noise, "dim")),
-                        title="modelswap compare", expand=False))
-    console.print(_gate_table(gate))
-    categories = Table(title="categories, most at risk first", title_justify="left")
-    for column in ("category", "trials", "regression", "95% CI", "replica", "novel", "improvement", "Holm p"):
-        categories.add_column(column, justify="left" if column == "category" else "right")
-    for c in summary.categories.values():
-        categories.add_row(Text(c.name, style="bold red" if c.significant else ""), str(c.trials),
-                           fmt_rate(c.regression_rate), fmt_ci(c.ci95, rate=True), fmt_rate(c.noise),
-                           str(c.verdicts["novel"]), str(c.verdicts["improvement"]), fmt_num(c.p_adjusted))
-    console.print(categories)
-    metrics = Table(title="metrics", title_justify="left")
-    for column in ("metric", "baseline", "candidate", "diff / ratio", "95% CI", "noise", "p"):
-        metrics.add_column(column, justify="left" if column == "metric" else "right")
-    for row in metric_rows(report):
-        metrics.add_row(*row)
-    console.print(metrics)
+    for part in (headline(report, title="modelswap compare"), gate_table(report.gate), category_table(report),
+                 metric_table(report)):
+        console.print(part)
     if report.judge is not None:
         console.print(Text(judge_line(report.judge)), highlight=False)
     for t in report.worst(worst):
@@ -58,6 +39,39 @@ def render_terminal(console: Console, report: Comparison, *, worst: int = 3) -> 
         console.print(table)
         for finding in t.decisive:
             console.print(Text(f"  {finding.check} ({finding.severity}): {finding.reason}", style="dim"))
+
+
+def headline(report: Comparison, *, title: str) -> Panel:
+    """The decision, the trials and their verdicts, and where the noise floor came from."""
+    summary, gate = report.summary, report.gate
+    noise = (f"noise floor: replica {report.replica} on {summary.replica_trials} trials" if summary.noise_known
+             else "noise floor: unknown (no replica recorded; record the primary with --repeat 2)")
+    verdicts = ", ".join(f"{count} {verdict}" for verdict, count in summary.verdicts.items())
+    head = f"  {report.candidate} vs {report.baseline}: {summary.trials} trials ({verdicts})\n"
+    return Panel(Text.assemble((DECISION_LABEL[gate.decision], _STYLE[gate.decision]), head, (noise, "dim")),
+                 title=title, expand=False)
+
+
+def category_table(report: Comparison, *, rows: int | None = None) -> Table:
+    """The categories, most at risk first (the first ``rows`` of them; None: all)."""
+    categories = Table(title="categories, most at risk first", title_justify="left")
+    for column in ("category", "trials", "regression", "95% CI", "replica", "novel", "improvement", "Holm p"):
+        categories.add_column(column, justify="left" if column == "category" else "right")
+    for c in list(report.summary.categories.values())[:rows]:
+        categories.add_row(Text(c.name, style="bold red" if c.significant else ""), str(c.trials),
+                           fmt_rate(c.regression_rate), fmt_ci(c.ci95, rate=True), fmt_rate(c.noise),
+                           str(c.verdicts["novel"]), str(c.verdicts["improvement"]), fmt_num(c.p_adjusted))
+    return categories
+
+
+def metric_table(report: Comparison) -> Table:
+    """Every metric: both sides, the difference or ratio with its interval, the noise and the p-value."""
+    metrics = Table(title="metrics", title_justify="left")
+    for column in ("metric", "baseline", "candidate", "diff / ratio", "95% CI", "noise", "p"):
+        metrics.add_column(column, justify="left" if column == "metric" else "right")
+    for row in metric_rows(report):
+        metrics.add_row(*row)
+    return metrics
 
 
 def judge_line(judge: dict[str, Any]) -> str:
@@ -78,10 +92,11 @@ def judge_line(judge: dict[str, Any]) -> str:
 def render_gate(console: Console, gate: GateResult) -> None:
     """Print a gate decision and its checks (``modelswap gate``)."""
     console.print(Text(f"decision: {DECISION_LABEL[gate.decision]}", style=_STYLE[gate.decision]))
-    console.print(_gate_table(gate))
+    console.print(gate_table(gate))
 
 
-def _gate_table(gate: GateResult) -> Table:
+def gate_table(gate: GateResult) -> Table:
+    """The gate's checks: outcome, observed value, limit and reason."""
     checks = Table(title="gate", title_justify="left")
     for column in ("check", "outcome", "observed", "limit", "reason"):
         checks.add_column(column, overflow="fold")
