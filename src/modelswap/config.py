@@ -6,7 +6,12 @@ pydantic, and turning every problem into one ``ConfigError`` line that names the
 the line and the dotted key. What it is not: building backends or stores from it.
 
 Secrets never live in the file: an arm names the environment variable holding its key
-(``api_key_env``) and the key is read only when the arm is built.
+(``api_key_env``) and the key is read only when the arm is built; ``admin.token_env`` names the
+one holding the admin API's token.
+
+A route's ``rollout`` block is its canary plan (candidate, sticky key, segments, stages, guards,
+gate); percentages are validated to 0.01% (``percent_to_bp``) and soaks read as durations
+(``parse_duration_s``). Where the rollout stands is not configuration: it lives in the store.
 
 Environment overrides: ``MODELSWAP_STORE`` replaces ``store``; any
 ``MODELSWAP__A__B__C=value`` sets the nested key ``A.B.C`` (the value is read as YAML,
@@ -133,13 +138,185 @@ class JudgeConfig(_Strict):
     concurrency: int = Field(default=4, ge=1)
 
 
+#: Where a request's sticky key is (the key that keeps it on its arm): exactly one of these.
+SELECTORS = ("header", "field", "metadata")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_DURATION_UNITS_S = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def parse_duration_s(value: Any) -> float:
+    """Seconds from ``30s``, ``10m``, ``1h``, ``2d`` or a plain number of seconds; ``ValueError`` otherwise."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a duration such as 30s, 10m, 1h or a number of seconds, got {value!r}")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(value) if isinstance(value, str) else None
+        if match is None:
+            raise ValueError(f"must be a duration such as 30s, 10m, 1h or a number of seconds, got {value!r}")
+        seconds = float(match.group(1)) * _DURATION_UNITS_S[match.group(2) or "s"]
+    if not seconds >= 0 or seconds == float("inf"):
+        raise ValueError(f"must be a duration of 0 seconds or more, got {value!r}")
+    return seconds
+
+
+def percent_to_bp(percent: float) -> int:
+    """Basis points (1% = 100) of a percentage in [0, 100] with at most two decimals; ``ValueError`` otherwise."""
+    if isinstance(percent, bool) or not 0 <= percent <= 100:
+        raise ValueError(f"must be between 0 and 100, got {percent!r}")
+    bp = round(percent * 100)
+    if abs(percent * 100 - bp) > 1e-6:
+        raise ValueError(f"has more than two decimals (0.01% is the finest step), got {percent!r}")
+    return bp
+
+
+def _one_selector(value: Mapping[str, Any]) -> None:
+    unknown = sorted(set(value) - set(SELECTORS))
+    if unknown:
+        raise ValueError(f"unknown key {unknown[0]!r}; expected one of {', '.join(SELECTORS)}")
+    present = [name for name in SELECTORS if name in value]
+    if len(present) != 1:
+        got = ", ".join(present) or "none"
+        raise ValueError(f"must have exactly one of header, field, metadata (got {got})")
+
+
+class SegmentConfig(_Strict):
+    """Requests whose ``header`` equals ``equals`` get ``percent`` on the candidate instead of the route's share.
+
+    Segments are tried in order before the route's percentage; the first that matches decides
+    (``modelswap.rollout.assignment.Segment`` takes the same three fields).
+    """
+
+    header: str = Field(min_length=1)
+    equals: str
+    percent: float = Field(ge=0, le=100)
+
+    @field_validator("percent")
+    @classmethod
+    def _two_decimals(cls, value: float) -> float:
+        percent_to_bp(value)
+        return value
+
+    @property
+    def percent_bp(self) -> int:
+        """``percent`` in basis points (1% = 100)."""
+        return percent_to_bp(self.percent)
+
+
+class StageConfig(_Strict):
+    """One stage of a rollout plan: a percentage of traffic on the candidate, held for ``soak`` and ``min_trials``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    percent: float = Field(gt=0, le=100)
+    min_trials: int = Field(default=200, ge=0)
+    soak_s: float = Field(default=600.0, alias="soak")
+
+    @field_validator("percent")
+    @classmethod
+    def _two_decimals(cls, value: float) -> float:
+        percent_to_bp(value)
+        return value
+
+    @field_validator("soak_s", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        return parse_duration_s(value)
+
+    @property
+    def percent_bp(self) -> int:
+        """``percent`` in basis points (1% = 100)."""
+        return percent_to_bp(self.percent)
+
+
+class GuardsConfig(_Strict):
+    """Limits whose breach rolls back at once, without waiting for a gate (unset: no such guard)."""
+
+    error_rate: float | None = Field(default=None, ge=0, le=1)
+    p95_latency_ratio: float | None = Field(default=None, gt=0)
+
+
+DEFAULT_STAGES = (StageConfig(percent=1), StageConfig(percent=5), StageConfig(percent=25), StageConfig(percent=50),
+                  StageConfig(percent=100))
+
+
+class RolloutConfig(_Strict):
+    """A route's canary rollout plan: which candidate, how requests stick to an arm, the stages, guards and gate.
+
+    ``sticky`` is a one-entry mapping (``{"header": "x-user-id"}``, ``{"field": "user"}`` or
+    ``{"metadata": "conversation_id"}``), as ``modelswap.rollout.assignment.Sticky(**sticky)`` takes it.
+    ``salt`` (optional) goes into the assignment hash with the route's name: a new salt redraws which
+    keys get the candidate. ``gate`` is ``default`` (the shipped policy) or a policy YAML path.
+    """
+
+    candidate: str
+    sticky: dict[str, str]
+    segments: tuple[SegmentConfig, ...] = ()
+    stages: tuple[StageConfig, ...] = DEFAULT_STAGES
+    guards: GuardsConfig = GuardsConfig()
+    gate: str = Field(default="default", min_length=1)
+    salt: str | None = Field(default=None, min_length=1)
+
+    @field_validator("sticky")
+    @classmethod
+    def _sticky(cls, value: dict[str, str]) -> dict[str, str]:
+        _one_selector(value)
+        if not next(iter(value.values())):
+            raise ValueError("names no key (an empty string)")
+        return value
+
+    @field_validator("stages")
+    @classmethod
+    def _some_stages(cls, value: tuple[StageConfig, ...]) -> tuple[StageConfig, ...]:
+        if not value:
+            raise ValueError("must list at least one stage (the last at percent 100)")
+        return value
+
+
 class RouteConfig(_Strict):
-    """The name clients call, mapped to a primary and its candidates (and optionally a judge)."""
+    """The name clients call, mapped to a primary and its candidates (and optionally a judge and a rollout)."""
 
     primary: str
     candidates: tuple[str, ...] = ()
     shadow: ShadowConfig = ShadowConfig()
     judge: JudgeConfig | None = None
+    rollout: RolloutConfig | None = None
+
+
+class AdminConfig(_Strict):
+    """The admin API: the environment variable holding its token (the token itself is never in the file)."""
+
+    token_env: str = "MODELSWAP_ADMIN_TOKEN"
+
+    @field_validator("token_env")
+    @classmethod
+    def _env_name(cls, value: str) -> str:
+        if not _ENV_NAME.match(value):
+            # never echo the value: it may be the token itself, written where its variable's name belongs
+            raise ValueError("must be the name of the environment variable holding the token (letters, digits, _), "
+                             "never the token itself")
+        return value
+
+
+class WebhookConfig(_Strict):
+    """Where rollout alerts are posted: ``json`` (the event as JSON) or ``slack`` (a Slack-compatible text field)."""
+
+    url: str
+    format: Literal["json", "slack"] = "json"
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must start with http:// or https://, got {value!r}")
+        return value
+
+
+class AlertsConfig(_Strict):
+    """Rollout alerts (rollback, pause, promotion, breached guard): the webhooks to post them to."""
+
+    webhooks: tuple[WebhookConfig, ...] = ()
 
 
 class StoreBufferConfig(_Strict):
@@ -218,6 +395,8 @@ class Settings(_Strict):
     routes: dict[str, RouteConfig] = Field(default_factory=dict)
     redact: tuple[RedactRule, ...] = ()
     store_buffer: StoreBufferConfig = StoreBufferConfig()
+    admin: AdminConfig | None = None
+    alerts: AlertsConfig = AlertsConfig()
 
     def arm(self, name: str) -> OpenAIArm | LocalArm | SimArm:
         """The arm called ``name``, or a ``ConfigError`` listing the known ones."""
@@ -235,10 +414,16 @@ def _names(mapping: Mapping[str, Any]) -> str:
     return ", ".join(sorted(mapping)) or "(none)"
 
 
+def config_path(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None) -> Path:
+    """The file ``load_settings`` reads: ``path``, else ``MODELSWAP_CONFIG``, else ``./modelswap.yaml``."""
+    env = os.environ if env is None else env
+    return Path(path or env.get(ENV_CONFIG) or DEFAULT_PATH)
+
+
 def load_settings(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None) -> Settings:
     """Read, override and validate the configuration; raise one ``ConfigError`` on any problem."""
+    file = config_path(path, env=env)
     env = os.environ if env is None else env
-    file = Path(path or env.get(ENV_CONFIG) or DEFAULT_PATH)
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -307,6 +492,30 @@ def _check_routes(settings: Settings, root: yaml.Node | None, path: str) -> None
                 loc = ("routes", name, *field.split("."))
                 raise ConfigError(f"unknown arm {arm!r}; expected one of {_names(settings.arms)}",
                                   key=".".join(loc), path=path, line=_line(root, loc))
+        if route.rollout is not None:
+            _check_rollout(name, route, root, path)
+
+
+def _check_rollout(name: str, route: RouteConfig, root: yaml.Node | None, path: str) -> None:
+    """What one field cannot check alone: the candidate is the route's, and the stages climb to 100."""
+    rollout = route.rollout
+    assert rollout is not None
+
+    def error(message: str, *loc: str) -> ConfigError:
+        full = ("routes", name, "rollout", *loc)
+        return ConfigError(message, key=".".join(full), path=path, line=_line(root, full) or _line(root, full[:-1]))
+
+    if rollout.candidate not in route.candidates:
+        listed = ", ".join(route.candidates) or "(none)"
+        raise error(f"{rollout.candidate!r} is not one of the route's candidates ({listed})", "candidate")
+    for i, (before, stage) in enumerate(zip(rollout.stages, rollout.stages[1:], strict=False), start=1):
+        if stage.percent_bp <= before.percent_bp:
+            raise error(f"{stage.percent:g} must be greater than the stage before it ({before.percent:g})",
+                        "stages", str(i), "percent")
+    last = rollout.stages[-1]
+    if last.percent_bp != 10_000:
+        raise error(f"the last stage must be 100, got {last.percent:g}", "stages", str(len(rollout.stages) - 1),
+                    "percent")
 
 
 def _first_error(exc: ValidationError, root: yaml.Node | None, path: str) -> ConfigError:
