@@ -11,6 +11,7 @@ What it is not: errors of an upstream model call. Those are data (``ErrorInfo`` 
      ├── TrafficError         a bad traffic line: names the file, line and field
      ├── StoreError           the store cannot be opened, migrated or written
      │    └── StoreUnavailable   (modelswap.store) it cannot be reached or written now; retry later
+     ├── RolloutError         a rollout transition that is not allowed from the route's state
      └── BackendError         an arm cannot be built (missing model file, missing extra)
 
 Each error renders as one line, suitable for a CLI to print as is.
@@ -55,6 +56,16 @@ class TrafficError(ModelswapError):
 
 class StoreError(ModelswapError):
     """The store cannot be opened, migrated or written."""
+
+
+class RolloutError(ModelswapError):
+    """A rollout transition the route's state does not allow (resume when not paused...): names both."""
+
+    def __init__(self, message: str, *, route: str, action: str) -> None:
+        self.route = route
+        self.action = action
+        self.why = message
+        super().__init__(f"rollout of route {route!r}: cannot {action}: {message}")
 
 
 class BackendError(ModelswapError):

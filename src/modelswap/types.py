@@ -1,6 +1,8 @@
 """The values that flow through modelswap: requests, outcomes and their keys.
 
-What it is: frozen, keyword-only dataclasses shared by every module (the contract).
+What it is: frozen, keyword-only dataclasses shared by every module (the contract), among them a
+route's rollout state and its audit entries (the store keeps them; ``modelswap.rollout.state`` moves
+them from one state to the next).
 What it is not: wire or file formats. Parsing and validation happen at the boundaries
 (``config``, ``traffic``, the gateway); inside, everything is one of these values.
 """
@@ -126,3 +128,72 @@ class StoredObservation:
     key: ObservationKey
     role: Role
     observation: Observation
+
+
+RolloutStatus = Literal["shadow", "running", "paused", "rolled_back", "promoted"]
+ROLLOUT_STATUSES: tuple[RolloutStatus, ...] = ("shadow", "running", "paused", "rolled_back", "promoted")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RolloutState:
+    """Where a route's canary rollout stands, as every gateway replica reads it from the store.
+
+    ``percent_bp`` is the share of keys on the candidate in basis points (0..10,000; 1% = 100).
+    ``stage`` indexes the plan's stages (-1 before the first). ``version`` grows by one on every
+    write (0: never written), so a write can be made conditional on the version it read.
+    ``stage_started_at`` is when the current stage (or percentage) began, for its soak; None before.
+    """
+
+    route: str
+    candidate: str
+    percent_bp: int
+    stage: int
+    status: RolloutStatus
+    version: int
+    updated_at: float
+    updated_by: str
+    stage_started_at: float | None = None
+
+    @property
+    def percent(self) -> float:
+        """``percent_bp`` as a percentage (0..100)."""
+        return self.percent_bp / 100
+
+    def to_json(self) -> dict[str, Any]:
+        """The state as a JSON object (its fields, and ``percent``)."""
+        return {"route": self.route, "candidate": self.candidate, "percent": self.percent,
+                "percent_bp": self.percent_bp, "stage": self.stage, "status": self.status, "version": self.version,
+                "updated_at": self.updated_at, "updated_by": self.updated_by,
+                "stage_started_at": self.stage_started_at}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class AuditEntry:
+    """One transition of a route's rollout: who, when, why, from what to what, and the figures that decided.
+
+    ``version`` is the state version the transition wrote: with ``route`` it is the entry's key
+    (one entry per write, numbered 1, 2, 3... per route). ``action`` is what was done (``set``,
+    ``promote``, ``pause``, ``resume``, ``rollback``, ``advance``, ``guard_breach``); ``figures`` is
+    whatever numbers decided it, as a JSON object.
+    """
+
+    route: str
+    version: int
+    at: float
+    actor: str
+    action: str
+    candidate: str
+    from_percent_bp: int
+    to_percent_bp: int
+    from_status: RolloutStatus
+    to_status: RolloutStatus
+    reason: str = ""
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The entry as a JSON object (its fields, and the percentages)."""
+        return {"route": self.route, "version": self.version, "at": self.at, "actor": self.actor,
+                "action": self.action, "candidate": self.candidate, "from_percent": self.from_percent_bp / 100,
+                "to_percent": self.to_percent_bp / 100, "from_percent_bp": self.from_percent_bp,
+                "to_percent_bp": self.to_percent_bp, "from_status": self.from_status, "to_status": self.to_status,
+                "reason": self.reason, "figures": self.figures}
