@@ -20,7 +20,7 @@ from modelswap.errors import StoreError
 from modelswap.store import ArmCount, CachedVerdict, Store, open_store
 from modelswap.store.base import StoreUnavailable
 from modelswap.store.writer import DROP_REASONS, BatchWriter, RequestWriter, WriteBehind, json_size
-from modelswap.types import ChatRequest, StoredObservation
+from modelswap.types import AuditEntry, ChatRequest, RolloutState, StoredObservation
 
 MakeStored = Callable[..., StoredObservation]
 
@@ -82,6 +82,18 @@ class SpyStore(Store):
 
     def save_judge_verdicts(self, verdicts: Sequence[CachedVerdict]) -> None:
         self.inner.save_judge_verdicts(verdicts)
+
+    def rollout_state(self, route: str) -> RolloutState | None:
+        return self.inner.rollout_state(route)
+
+    def rollout_states(self) -> list[RolloutState]:
+        return self.inner.rollout_states()
+
+    def write_rollout(self, state: RolloutState, entry: AuditEntry, *, expected_version: int) -> bool:
+        return self.inner.write_rollout(state, entry, expected_version=expected_version)
+
+    def rollout_audit(self, route: str, *, limit: int) -> list[AuditEntry]:
+        return self.inner.rollout_audit(route, limit=limit)
 
     def schema_version(self) -> int:
         if self.probe_fails:

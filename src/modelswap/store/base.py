@@ -24,6 +24,10 @@ end), ``request_rows`` and ``scan_observations`` read one page's requests and ob
 hand back a row that cannot be read as such, so one corrupt row costs one trial, never the run.
 These have plain implementations here in terms of the abstract methods; the SQL store answers
 them with one query each.
+
+Rollout state: one row per route (``RolloutState``) written only by compare-and-set on its version
+(``write_rollout``), each write together with its ``AuditEntry``, so the audit log has exactly one
+entry per version and no write is lost to a concurrent one.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from modelswap.errors import StoreError
-from modelswap.types import ChatRequest, ObservationKey, StoredObservation
+from modelswap.types import AuditEntry, ChatRequest, ObservationKey, RolloutState, StoredObservation
 
 
 class StoreUnavailable(StoreError):
@@ -116,6 +120,28 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def save_judge_verdicts(self, verdicts: Sequence[CachedVerdict]) -> None:
         """Upsert judge verdicts in one transaction."""
+
+    @abc.abstractmethod
+    def rollout_state(self, route: str) -> RolloutState | None:
+        """The stored rollout state of ``route``, or None when none was ever written."""
+
+    @abc.abstractmethod
+    def rollout_states(self) -> list[RolloutState]:
+        """Every route's stored rollout state, sorted by route."""
+
+    @abc.abstractmethod
+    def write_rollout(self, state: RolloutState, entry: AuditEntry, *, expected_version: int) -> bool:
+        """Write ``state`` and its audit ``entry`` together if the stored version is still ``expected_version``.
+
+        ``expected_version`` is 0 when no state was stored yet; ``state.version`` and ``entry.version``
+        must be one more (``ValueError`` otherwise). Returns False, writing nothing, when another writer
+        changed the state first (read it again and decide again). On PostgreSQL the same transaction
+        notifies the channel ``modelswap_rollout`` with the route as payload.
+        """
+
+    @abc.abstractmethod
+    def rollout_audit(self, route: str, *, limit: int) -> list[AuditEntry]:
+        """The last ``limit`` audit entries of ``route``, newest first."""
 
     @abc.abstractmethod
     def schema_version(self) -> int:

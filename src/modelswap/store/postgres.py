@@ -7,7 +7,10 @@ PostgreSQL's dialect. The URL is a libpq URL and may carry libpq options, for ex
 in their own schema. What it is not: queries; they all live in ``modelswap.store.sql``.
 
 Migrations take a transaction-scoped advisory lock, so processes starting together migrate
-one after the other. A URL is never shown with its password: errors print ``masked(url)``.
+one after the other. Every rollout write sends ``NOTIFY modelswap_rollout, '<route>'`` in its
+transaction (delivered on commit only), so a gateway that LISTENs on ``modelswap_rollout`` reads
+the route's new state at once instead of waiting for its next poll. A URL is never shown with
+its password: errors print ``masked(url)``.
 
 The store is unavailable (``StoreUnavailable``) when the connection is lost or cannot be
 opened, or the server refuses for a while (shutting down, starting up, out of disk, a
@@ -26,6 +29,7 @@ from modelswap.errors import StoreError
 from modelswap.store.sql import Connection, Dialect, SQLStore
 
 MIGRATION_LOCK_KEY = 0x6D6F_6465_6C73_7770  # "modelswp": one advisory lock id for modelswap migrations
+ROLLOUT_CHANNEL = "modelswap_rollout"  # NOTIFY channel of every rollout write; the payload is the route
 CONNECT_TIMEOUT_S = 10
 
 _PASSWORD_PARAM = re.compile(r"(^|&)password=[^&]*")
@@ -43,7 +47,8 @@ class PostgresStore(SQLStore):
 
         dialect = Dialect(name=name, placeholder="%s", begin="BEGIN",
                           migration_lock=f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})", errors=errors,
-                          unavailable=unavailable, connect=reconnect)
+                          unavailable=unavailable, connect=reconnect,
+                          notify=f"SELECT pg_notify('{ROLLOUT_CHANNEL}', ?)")
         super().__init__(connection, dialect)
 
 

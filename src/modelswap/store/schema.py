@@ -104,6 +104,38 @@ CREATE TABLE embedding_vectors (
     PRIMARY KEY (model, text_sha256)
 )"""
 
+# A route's canary rollout (modelswap.store.rollouts): its one state row, written by compare-and-set on
+# version, and its audit log, one row per write keyed by (route, the version that write made).
+_ROLLOUT_STATE = """
+CREATE TABLE rollout_state (
+    route TEXT PRIMARY KEY,
+    candidate TEXT NOT NULL,
+    percent_bp INTEGER NOT NULL,
+    stage INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL,
+    updated_by TEXT NOT NULL,
+    stage_started_at DOUBLE PRECISION NULL
+)"""
+
+_ROLLOUT_AUDIT = """
+CREATE TABLE rollout_audit (
+    route TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    at DOUBLE PRECISION NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    candidate TEXT NOT NULL,
+    from_percent_bp INTEGER NOT NULL,
+    to_percent_bp INTEGER NOT NULL,
+    from_status TEXT NOT NULL,
+    to_status TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    figures_json TEXT NOT NULL,
+    PRIMARY KEY (route, version)
+)"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, description="requests and observations",
               statements=(_REQUESTS, _OBSERVATIONS, _OBSERVATIONS_BY_ARM)),
@@ -113,6 +145,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               statements=(_JUDGE_VERDICTS,)),
     Migration(version=4, description="the embedding vector cache",
               statements=(_EMBEDDING_VECTORS,)),
+    Migration(version=5, description="rollout state and its audit log",
+              statements=(_ROLLOUT_STATE, _ROLLOUT_AUDIT)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -29,9 +29,18 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from modelswap.errors import StoreError
-from modelswap.store import schema
+from modelswap.store import rollouts, schema
 from modelswap.store.base import ArmCount, CachedVerdict, ObservationScan, Store, StoreUnavailable
-from modelswap.types import ChatRequest, ErrorInfo, Observation, ObservationKey, StoredObservation, Usage
+from modelswap.types import (
+    AuditEntry,
+    ChatRequest,
+    ErrorInfo,
+    Observation,
+    ObservationKey,
+    RolloutState,
+    StoredObservation,
+    Usage,
+)
 
 
 class Cursor(Protocol):
@@ -42,6 +51,9 @@ class Cursor(Protocol):
     def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> Any: ...
 
     def fetchall(self) -> list[Any]: ...
+
+    @property
+    def rowcount(self) -> int: ...
 
     def close(self) -> Any: ...
 
@@ -63,7 +75,8 @@ class Dialect:
     migration transaction so concurrent processes migrate one at a time. ``unavailable`` says
     which driver errors mean "not now" rather than "not this"; ``connect`` opens a new
     connection to replace a broken one (``None``: the store cannot reconnect, as an in-memory
-    database, whose contents live in its one connection).
+    database, whose contents live in its one connection). ``notify``, when set, runs in every rollout
+    write's transaction with the route as its one parameter (PostgreSQL: ``pg_notify``).
     """
 
     name: str
@@ -73,6 +86,7 @@ class Dialect:
     errors: tuple[type[Exception], ...]
     unavailable: Callable[[Exception], bool] = lambda _: False
     connect: Callable[[], Connection] | None = None
+    notify: str | None = None
 
 
 _INSERT_REQUEST = """
@@ -265,6 +279,32 @@ class SQLStore(Store):
                 for v in verdicts]
         with self._transaction("save judge verdicts") as cursor:
             cursor.executemany(self._sql(_UPSERT_VERDICT), rows)
+
+    def rollout_state(self, route: str) -> RolloutState | None:
+        rows = self._fetch("read rollout state", rollouts.SELECT_STATE, (route,))
+        return rollouts.state_from_row(rows[0]) if rows else None
+
+    def rollout_states(self) -> list[RolloutState]:
+        rows = self._fetch("read rollout states", rollouts.SELECT_STATES, ())
+        return sorted((rollouts.state_from_row(row) for row in rows), key=lambda state: state.route)
+
+    def write_rollout(self, state: RolloutState, entry: AuditEntry, *, expected_version: int) -> bool:
+        rollouts.check_write(state, entry, expected_version)
+        with self._transaction("write rollout") as cursor:
+            if expected_version == 0:
+                cursor.execute(self._sql(rollouts.INSERT_STATE), rollouts.state_row(state))
+            else:
+                cursor.execute(self._sql(rollouts.UPDATE_STATE), rollouts.update_params(state, expected_version))
+            if cursor.rowcount != 1:
+                return False  # another writer moved the version first; nothing was written
+            cursor.execute(self._sql(rollouts.INSERT_AUDIT), rollouts.audit_row(entry))
+            if self._dialect.notify is not None:
+                cursor.execute(self._sql(self._dialect.notify), (state.route,))
+        return True
+
+    def rollout_audit(self, route: str, *, limit: int) -> list[AuditEntry]:
+        rows = self._fetch("read rollout audit", rollouts.SELECT_AUDIT, (route, limit))
+        return [rollouts.audit_from_row(row) for row in rows]
 
     def schema_version(self) -> int:
         with self._cursor("read schema version") as cursor:
