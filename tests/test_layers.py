@@ -9,7 +9,8 @@ from pathlib import Path
 import modelswap
 
 PACKAGE = Path(modelswap.__file__).parent
-COMMAND_LINE = frozenset({"modelswap.cli", "modelswap.cli_compare", "modelswap.demo", "modelswap.__main__"})
+COMMAND_LINE = frozenset({"modelswap.cli", "modelswap.cli_compare", "modelswap.cli_rollout", "modelswap.cli_watch",
+                          "modelswap.demo", "modelswap.__main__"})
 
 
 def module_name(path: Path) -> str:
