@@ -259,3 +259,25 @@ def test_manual_control_on_postgres(tmp_path: Path, postgres_schema: str, clock:
         (2, 1, 0, "p95 up"), (1, 0, 1, "")]
     done = run(config, "status", "support-bot", "--json")
     assert orjson.loads(done.stdout)["state"]["status"] == "rolled_back"
+
+
+def test_a_stored_candidate_the_configuration_no_longer_names_is_shown_and_must_be_reset(config: Path,
+                                                                                       clock: list[float]) -> None:
+    plan = load_settings(config).routes["support-bot"].rollout
+    assert plan is not None
+    old_plan = plan.model_copy(update={"candidate": "gemma"})
+    with open_store(load_settings(config).store) as store:
+        state, entry = transition(initial_state("support-bot", old_plan), old_plan,
+                                  Action(kind="set", actor="bob", at=T0, percent_bp=500))
+        assert store.write_rollout(state, entry, expected_version=0)
+    lines = run(config, "status", "support-bot").stdout.splitlines()
+    assert lines[:3] == ["route support-bot: candidate gemma at 5% (stage 2 of 4), running",
+                         "version 1, updated 2026-12-01T18:57:46Z by bob; stage started 2026-12-01T18:57:46Z",
+                         "warning: the configuration now names candidate smol"]
+    done = run(config, "promote", "support-bot")
+    assert str(done.exception) == ("rollout of route 'support-bot': cannot promote: the store has candidate 'gemma' "
+                                   "at 5% but the configuration names 'smol'; roll back or set a percentage first")
+    assert run(config, "set", "support-bot", "--percent", "5").stdout == (
+        "support-bot: set 5% -> 5%, running -> running, candidate gemma -> smol (version 2, by ops)\n")
+    assert run(config, "promote", "support-bot").exit_code == 0
+    assert [e.candidate for e in stored(config)[1]] == ["smol", "smol", "gemma"]

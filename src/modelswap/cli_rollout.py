@@ -147,8 +147,10 @@ def _actor() -> str:
 
 def _done_line(applied: Applied) -> str:
     entry = applied.entry
+    moved = f", candidate {applied.before.candidate} -> {entry.candidate}" if (
+        applied.before.candidate != entry.candidate) else ""
     return (f"{entry.route}: {entry.action} {_pct(entry.from_percent_bp)} -> {_pct(entry.to_percent_bp)}, "
-            f"{entry.from_status} -> {entry.to_status} (version {entry.version}, by {entry.actor})")
+            f"{entry.from_status} -> {entry.to_status}{moved} (version {entry.version}, by {entry.actor})")
 
 
 def status_json(state: RolloutState, plan: RolloutConfig, entries: list[AuditEntry], *, written: bool
