@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from modelswap.compare.checks.language import (
+    _PREPARED,
     LANGUAGES,
+    SHORT_MIN_WEIGHT,
     LanguageComparator,
     _folded,
     _folded_slowly,
+    _identifier,
     identify,
     mix,
     normalise_code,
     prose,
+    read_all,
     segments,
+    weight,
 )
 from modelswap.compare.model import Finding, Outcome
 from modelswap.types import ChatRequest
@@ -210,3 +217,19 @@ def test_folding_the_ranking_fast_gives_the_ranking_folded_step_by_step() -> Non
         scores = [rng.choice([rng.random(), 0.5, 0.25]) for _ in LANGUAGES]
         ranked = sorted(zip(LANGUAGES, scores, strict=True), key=lambda pair: pair[1], reverse=True)
         assert list(_folded(ranked).items()) == list(_folded_slowly(ranked).items())
+
+
+def test_reading_a_batch_at_once_gives_each_text_its_own_probabilities_to_the_last_bit() -> None:
+    texts = []
+    for corpus in ("pairs.jsonl", "noisy_pairs.jsonl"):
+        for line in (Path(__file__).parent / "data" / corpus).read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            for side in ("baseline", "candidate", "replica"):
+                if (record.get(side) or {}).get("output"):
+                    clean = prose(record[side]["output"])
+                    texts += [clean, *segments(clean)]
+    read_all(texts)
+    wanted = [text for text in dict.fromkeys(texts) if weight(text) >= SHORT_MIN_WEIGHT]
+    assert len(wanted) > 1000 and set(_PREPARED) == set(wanted)
+    for text in wanted:
+        assert list(_PREPARED[text].items()) == list(_folded(_identifier().rank(text)).items()), text
