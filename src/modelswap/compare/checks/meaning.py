@@ -115,6 +115,8 @@ THRESHOLDS: dict[str, SemanticThresholds] = {
 
 def _size(text: str) -> int:
     """Length in Latin-letter equivalents: a CJK or Hangul character carries about three letters' meaning."""
+    if text.isascii():  # no wide character: one per visible character
+        return len(text) - sum(map(text.count, " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"))
     return sum(3 if char.isalnum() and unicodedata.east_asian_width(char) in "WF" else 1
                for char in text if not char.isspace())
 
