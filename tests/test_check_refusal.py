@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from modelswap.compare.checks.refusal import PHRASES, Refusal, RefusalComparator, detect_refusal, is_refusal
+from modelswap.compare.checks.refusal import (
+    _COMPILED,
+    _FOR_ASCII,
+    PHRASES,
+    Refusal,
+    RefusalComparator,
+    _ascii_possible,
+    _parser,
+    detect_refusal,
+    is_refusal,
+)
 from modelswap.compare.model import Finding, Outcome
 from modelswap.types import ChatRequest
 
@@ -118,3 +128,20 @@ def test_errored_sides_are_left_to_the_error_check() -> None:
 def test_a_polite_japanese_refrain_is_a_refusal() -> None:
     assert is_refusal("申し訳ありませんが、刃物に関する情報の提供はお控えしております。ご了承ください。")
     assert not is_refusal("砥石を10〜15分ほど水に浸してから、包丁の刃を約15度に傾けます。")
+
+
+@pytest.mark.parametrize(("pattern", "possible"), [
+    ("abc", True), ("é", False), ("(?:a|é)", True), ("(?:é|ü)x", False), ("x?é", False), ("é?x", True),
+    ("[^a]", True), ("[àé]", False), ("[a-z]", True), ("[é-ü]", False), (r"\bnão\b", False), (r"\w+é{0,2}", True),
+    ("(é)+", False), ("(é)*a", True), ("できません", False), (r"(?:ich kann|kann ich)\b.{0,40}nicht", True),
+])
+def test_a_pattern_is_kept_for_ascii_text_unless_every_match_needs_another_letter(pattern: str,
+                                                                                 possible: bool) -> None:
+    assert _ascii_possible(_parser.parse(pattern)) is possible
+
+
+def test_ascii_text_is_searched_with_every_pattern_it_could_match_in_table_order() -> None:
+    for kind, patterns in _COMPILED.items():
+        kept = _FOR_ASCII[kind]
+        assert [p for p in patterns if p in kept] == kept
+        assert {language for language, _ in patterns} - {language for language, _ in kept} == {"ja", "ko", "ru", "zh"}

@@ -154,6 +154,7 @@ def normalise_code(code: str) -> str:
     return FOLD.get(primary, primary)
 
 
+@functools.lru_cache(maxsize=8192)  # a batch's texts and sentences are weighed when prepared and again when read
 def weight(text: str) -> int:
     """Letters of ``text``; a CJK or Hangul letter weighs 3 (it carries about a word's worth of signal)."""
     if text.isascii():  # no wide letter: one per letter
@@ -357,6 +358,7 @@ class LanguageComparator(Comparator):
             clean = prose(text)
             texts.append(clean)
             texts.extend(piece for piece in segments(clean) if weight(piece) >= MIN_WEIGHT)
+        texts.extend(prose(request.last_user_text() or "") for request in {id(r): r for r, _, _ in pairs}.values())
         read_all(texts)
 
     def compare(self, request: ChatRequest, baseline: Outcome, other: Outcome) -> list[Finding]:

@@ -33,10 +33,11 @@ the ``error`` check.
 from __future__ import annotations
 
 import functools
+import importlib
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from modelswap.compare.checks.base import Comparator
 from modelswap.compare.model import Finding, Outcome, Status
@@ -195,6 +196,34 @@ _COMPILED: dict[Kind, list[tuple[str, re.Pattern[str]]]] = {
 }
 
 
+def _ascii_possible(items: Any) -> bool:
+    """Whether some ASCII-only text can match the parsed pattern ``items`` (True when unsure, so a pattern it says
+    False of can never match an ASCII text: a Japanese or Russian phrase)."""
+    for op, value in items:
+        name = str(op)
+        if name == "LITERAL" and value >= 128:
+            return False
+        if name == "IN" and not any(str(kind) in ("NEGATE", "CATEGORY") or (str(kind) == "LITERAL" and item < 128)
+                                    or (str(kind) == "RANGE" and item[0] < 128) for kind, item in value):
+            return False
+        if name == "BRANCH" and not any(_ascii_possible(branch) for branch in value[1]):
+            return False
+        if name == "SUBPATTERN" and not _ascii_possible(value[3]):
+            return False
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and value[0] > 0 and not _ascii_possible(value[2]):
+            return False
+    return True
+
+
+_parser: Any = importlib.import_module("re._parser")  # the standard library's own regular-expression parser
+
+_FOR_ASCII: dict[Kind, list[tuple[str, re.Pattern[str]]]] = {
+    kind: [(language, pattern) for language, pattern in patterns if _ascii_possible(_parser.parse(pattern.pattern))]
+    for kind, patterns in _COMPILED.items()
+}
+"""The patterns an ASCII text can match, in table order (an English answer is not searched for Japanese phrases)."""
+
+
 _SEARCH_ORDER: tuple[Kind, ...] = ("refusal", "disclaimer", "apology")  # the phrases that decide most, first
 
 
@@ -249,7 +278,7 @@ def detect_refusal(text: str | None) -> Refusal | None:
 
 def _first_phrase(kind: Kind, opening: str) -> str | None:
     """The first pattern of ``kind`` (in table order) found in ``opening``, as ``language: phrase``."""
-    for language, pattern in _COMPILED[kind]:
+    for language, pattern in _FOR_ASCII[kind] if opening.isascii() else _COMPILED[kind]:
         match = pattern.search(opening)
         if match:
             return f"{language}: {match.group(0)}"
