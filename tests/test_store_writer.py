@@ -20,7 +20,7 @@ from modelswap.errors import StoreError
 from modelswap.store import ArmCount, CachedVerdict, Store, open_store
 from modelswap.store.base import StoreUnavailable
 from modelswap.store.writer import DROP_REASONS, BatchWriter, RequestWriter, WriteBehind, json_size
-from modelswap.types import AuditEntry, ChatRequest, RolloutState, StoredObservation
+from modelswap.types import AuditEntry, ChatRequest, Feedback, RolloutState, StoredObservation
 
 MakeStored = Callable[..., StoredObservation]
 
@@ -82,6 +82,12 @@ class SpyStore(Store):
 
     def save_judge_verdicts(self, verdicts: Sequence[CachedVerdict]) -> None:
         self.inner.save_judge_verdicts(verdicts)
+
+    def save_feedback(self, feedback: Sequence[Feedback]) -> None:
+        self.inner.save_feedback(feedback)
+
+    def feedback(self, route: str | None, *, since: float = 0.0) -> list[Feedback]:
+        return self.inner.feedback(route, since=since)
 
     def rollout_state(self, route: str) -> RolloutState | None:
         return self.inner.rollout_state(route)

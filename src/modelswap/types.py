@@ -36,6 +36,8 @@ class ChatRequest:
     ``params`` holds the OpenAI request fields other than ``model`` and ``messages``
     (temperature, max_tokens, seed, response_format, ...). ``expect`` is the task's
     contract where the user knows it (docs/formats.md: traffic); it is never sent upstream.
+    ``assignment`` is how a gateway's rollout assigned the request (arm, bucket, keyed, key source,
+    segment, percent, status, version: docs/formats.md), None elsewhere; stored with the request.
     """
 
     id: str
@@ -43,6 +45,7 @@ class ChatRequest:
     params: dict[str, Any] = field(default_factory=dict)
     category: str = "default"
     expect: dict[str, Any] = field(default_factory=dict)
+    assignment: dict[str, Any] | None = None
 
     def last_user_text(self) -> str:
         """The text of the last user message, or "" when there is none."""
@@ -55,14 +58,17 @@ class ChatRequest:
         return [text for text in (*texts, self.last_user_text()) if text]
 
     def to_json(self) -> dict[str, Any]:
-        """The traffic-line form of this request."""
-        return {
+        """The traffic-line form of this request (with ``assignment`` only when it has one)."""
+        data = {
             "id": self.id,
             "messages": list(self.messages),
             "params": self.params,
             "category": self.category,
             "expect": self.expect,
         }
+        if self.assignment is not None:
+            data["assignment"] = self.assignment
+        return data
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -197,3 +203,26 @@ class AuditEntry:
                 "to_percent": self.to_percent_bp / 100, "from_percent_bp": self.from_percent_bp,
                 "to_percent_bp": self.to_percent_bp, "from_status": self.from_status, "to_status": self.to_status,
                 "reason": self.reason, "figures": self.figures}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Feedback:
+    """A user's score of one answer, posted to the gateway's ``POST /v1/feedback``.
+
+    ``request_id`` is the ``x-request-id`` the answer carried; ``route``, ``arm`` and ``trial_id``
+    are what the gateway that served it remembered (None when it did not: another process, or too
+    long ago). ``id`` is the feedback's own key (a write retried keeps one row); ``at`` when it came.
+    """
+
+    id: str
+    request_id: str
+    score: float
+    at: float
+    comment: str | None = None
+    route: str | None = None
+    arm: str | None = None
+    trial_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "request_id": self.request_id, "score": self.score, "at": self.at,
+                "comment": self.comment, "route": self.route, "arm": self.arm, "trial_id": self.trial_id}

@@ -25,6 +25,9 @@ hand back a row that cannot be read as such, so one corrupt row costs one trial,
 These have plain implementations here in terms of the abstract methods; the SQL store answers
 them with one query each.
 
+Feedback: ``save_feedback`` inserts users' scores (idempotent per feedback id), ``feedback(route,
+since=...)`` reads a route's, oldest first.
+
 Rollout state: one row per route (``RolloutState``) written only by compare-and-set on its version
 (``write_rollout``), each write together with its ``AuditEntry``, so the audit log has exactly one
 entry per version and no write is lost to a concurrent one.
@@ -38,7 +41,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from modelswap.errors import StoreError
-from modelswap.types import AuditEntry, ChatRequest, ObservationKey, RolloutState, StoredObservation
+from modelswap.types import AuditEntry, ChatRequest, Feedback, ObservationKey, RolloutState, StoredObservation
 
 
 class StoreUnavailable(StoreError):
@@ -142,6 +145,14 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def rollout_audit(self, route: str, *, limit: int) -> list[AuditEntry]:
         """The last ``limit`` audit entries of ``route``, newest first."""
+
+    @abc.abstractmethod
+    def save_feedback(self, feedback: Sequence[Feedback]) -> None:
+        """Insert feedback in one transaction; a feedback whose id is already stored is kept as it is."""
+
+    @abc.abstractmethod
+    def feedback(self, route: str | None, *, since: float = 0.0) -> list[Feedback]:
+        """The feedback on ``route`` (None: of no known route) posted at ``since`` or later, oldest first."""
 
     @abc.abstractmethod
     def schema_version(self) -> int:

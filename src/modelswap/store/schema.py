@@ -136,6 +136,22 @@ CREATE TABLE rollout_audit (
     PRIMARY KEY (route, version)
 )"""
 
+# Users' scores of answers (POST /v1/feedback), keyed by the feedback's own id so a retried write keeps one
+# row; route, arm and trial id are NULL where the gateway did not know the request id. Read by route and time.
+_FEEDBACK = """
+CREATE TABLE feedback (
+    id TEXT PRIMARY KEY,
+    request_id TEXT NOT NULL,
+    route TEXT NULL,
+    arm TEXT NULL,
+    trial_id TEXT NULL,
+    score DOUBLE PRECISION NOT NULL,
+    comment TEXT NULL,
+    at DOUBLE PRECISION NOT NULL
+)"""
+
+_FEEDBACK_BY_ROUTE = "CREATE INDEX feedback_route_at ON feedback (route, at)"
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, description="requests and observations",
               statements=(_REQUESTS, _OBSERVATIONS, _OBSERVATIONS_BY_ARM)),
@@ -147,6 +163,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               statements=(_EMBEDDING_VECTORS,)),
     Migration(version=5, description="rollout state and its audit log",
               statements=(_ROLLOUT_STATE, _ROLLOUT_AUDIT)),
+    Migration(version=6, description="user feedback on answers",
+              statements=(_FEEDBACK, _FEEDBACK_BY_ROUTE)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

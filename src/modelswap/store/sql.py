@@ -35,6 +35,7 @@ from modelswap.types import (
     AuditEntry,
     ChatRequest,
     ErrorInfo,
+    Feedback,
     Observation,
     ObservationKey,
     RolloutState,
@@ -124,6 +125,11 @@ _UPSERT_VERDICT = (
 )
 
 _SELECT_VERDICTS = f"SELECT {', '.join(_VERDICT_COLUMNS[:-1])} FROM judge_verdicts WHERE 1 = 1"
+
+_FEEDBACK_COLUMNS = ("id", "request_id", "route", "arm", "trial_id", "score", "comment", "at")
+_INSERT_FEEDBACK = (f"INSERT INTO feedback ({', '.join(_FEEDBACK_COLUMNS)}) "
+                    f"VALUES ({', '.join('?' for _ in _FEEDBACK_COLUMNS)}) ON CONFLICT (id) DO NOTHING")
+_SELECT_FEEDBACK = f"SELECT {', '.join(_FEEDBACK_COLUMNS)} FROM feedback"
 
 _IN_CHUNK = 500  # bound on ? placeholders per IN (...) list: SQLite allows a few thousand at most
 
@@ -306,6 +312,22 @@ class SQLStore(Store):
         rows = self._fetch("read rollout audit", rollouts.SELECT_AUDIT, (route, limit))
         return [rollouts.audit_from_row(row) for row in rows]
 
+    def save_feedback(self, feedback: Sequence[Feedback]) -> None:
+        if not feedback:
+            return
+        rows = [(f.id, _text(f.request_id), f.route, f.arm, f.trial_id, f.score, _text(f.comment), f.at)
+                for f in feedback]
+        with self._transaction("save feedback") as cursor:
+            cursor.executemany(self._sql(_INSERT_FEEDBACK), rows)
+
+    def feedback(self, route: str | None, *, since: float = 0.0) -> list[Feedback]:
+        where = "route IS NULL" if route is None else "route = ?"
+        params = (since,) if route is None else (route, since)
+        rows = self._fetch("read feedback", f"{_SELECT_FEEDBACK} WHERE {where} AND at >= ?", params)
+        found = [Feedback(id=i, request_id=r, route=rt, arm=a, trial_id=t, score=float(score), comment=c, at=float(at))
+                 for i, r, rt, a, t, score, c, at in rows]
+        return sorted(found, key=lambda f: (f.at, f.id))
+
     def schema_version(self) -> int:
         with self._cursor("read schema version") as cursor:
             return _current_version(cursor)
@@ -417,7 +439,7 @@ def request_from_json(text: str) -> ChatRequest:
 def request_from_data(data: dict[str, Any]) -> ChatRequest:
     """A request back from its ``ChatRequest.to_json`` form."""
     return ChatRequest(id=data["id"], messages=tuple(data["messages"]), params=data["params"],
-                       category=data["category"], expect=data["expect"])
+                       category=data["category"], expect=data["expect"], assignment=data.get("assignment"))
 
 
 def observation_row(stored: StoredObservation, recorded_at: float) -> tuple[Any, ...]:
