@@ -4,20 +4,27 @@ What it is: ``create_app(settings)``, a Starlette app with ``POST /v1/chat/compl
 (answered by the route's serving arm, whatever its backend: an HTTP arm's answer relayed as it
 arrives, a local or simulated arm's rendered as OpenAI's; see ``modelswap.gateway.arms``),
 ``POST /v1/embeddings`` (passed through to the route's primary arm when it is an HTTP endpoint,
-neither shadowed nor stored), ``GET /v1/models`` (the routes), ``/healthz``, ``/readyz`` and
-``/metrics``; and ``app_from_env()``, the same app built from the environment, for uvicorn's
-workers. The lifespan opens the store, the recorder and the arms, and on shutdown stops
-shadowing, waits for running shadows (``shadow_grace_s``), writes everything accepted and
-closes. Every response carries ``x-request-id`` (the client's, else the trial id) and
-``x-modelswap-arm`` (``none`` when refused before routing). What it is not: the calls to arms
-(``arms``), the shadow calls (``shadow``) or the routing decision (``routing``); nothing a shadow
-returns can reach this module's responses.
+neither shadowed nor stored), ``POST /v1/feedback`` (a user's score of an answer, written behind:
+``feedback``), ``GET /v1/models`` (the routes), ``/healthz``, ``/readyz``, ``/metrics`` and the
+admin API (``/admin/rollouts/...``: ``admin``); and ``app_from_env()``, the same app built from the
+environment, for uvicorn's workers. The lifespan opens the store, the recorder, the arms and, when
+a route has a ``rollout:`` block, the rollout states read in the background (``rollouts``: a
+connection of their own); on shutdown it stops shadowing, waits for running shadows
+(``shadow_grace_s``), writes everything accepted and closes. A route with a rollout is served by
+the arm its assignment chooses (``routing.route_request``), decided once when the request starts,
+so a stream already running finishes on its arm whatever the state does meanwhile. Every response
+carries ``x-request-id`` (the client's, else the trial id) and ``x-modelswap-arm`` (the arm that
+served it; ``none`` when refused before routing). What it is not: the calls to arms (``arms``),
+the shadow calls (``shadow``) or the routing decision (``routing``); nothing a shadow returns can
+reach this module's responses.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -32,10 +39,13 @@ from starlette.routing import Route
 
 from modelswap.config import RouteConfig, Settings, load_settings
 from modelswap.errors import ConfigError
+from modelswap.gateway.admin import AdminAPI
 from modelswap.gateway.arms import GatewayArm, Hooks, build_arms
+from modelswap.gateway.feedback import FeedbackWriter, RecentRequests, Served, parse_feedback
 from modelswap.gateway.health import readiness
 from modelswap.gateway.metrics import Metrics
-from modelswap.gateway.routing import decide
+from modelswap.gateway.rollouts import DEFAULT_INTERVAL_S, RolloutStates
+from modelswap.gateway.routing import route_request
 from modelswap.gateway.shadow import ShadowEngine, arm_calls
 from modelswap.gateway.trials import LiveTrial, chat_request
 from modelswap.gateway.wire import (
@@ -48,22 +58,33 @@ from modelswap.gateway.wire import (
 )
 from modelswap.observe import Timing
 from modelswap.recording import Recorder, redactor_for
-from modelswap.store import open_store
-from modelswap.types import Observation
+from modelswap.rollout.alerts import Alerts
+from modelswap.store import Store, open_store
+from modelswap.store.writer import WriteBehind
+from modelswap.types import Feedback, Observation
 
 CATEGORY_HEADER = "x-modelswap-category"
 ENV_MAX_BODY_BYTES = "MODELSWAP_MAX_BODY_BYTES"
 
 
 def create_app(settings: Settings, *, store_url: str | None = None, env: Mapping[str, str] | None = None,
-               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, shadow_grace_s: float = 10.0) -> Starlette:
-    """The gateway for ``settings``; arms' keys are read from ``env`` (default: the process environment) now."""
-    gateway = _Gateway(settings, arms=build_arms(settings, env=os.environ if env is None else env),
-                       store_url=store_url or settings.store, max_body_bytes=max_body_bytes,
-                       shadow_grace_s=shadow_grace_s)
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, shadow_grace_s: float = 10.0,
+               rollout_poll_s: float = DEFAULT_INTERVAL_S, alerts: Alerts | None = None) -> Starlette:
+    """The gateway for ``settings``; arms' keys and the admin token are read from ``env`` (default: the process
+    environment) now. ``rollout_poll_s`` is how often the rollout states are read; ``alerts`` replaces the
+    alerts built from ``settings.alerts``."""
+    environ = os.environ if env is None else env
+    gateway = _Gateway(settings, arms=build_arms(settings, env=environ), store_url=store_url or settings.store,
+                       max_body_bytes=max_body_bytes, shadow_grace_s=shadow_grace_s, rollout_poll_s=rollout_poll_s,
+                       alerts=alerts or Alerts(settings.alerts.webhooks))
+    token = environ.get(settings.admin.token_env) if settings.admin is not None else None
+    admin = AdminAPI(settings, token=token, states=lambda: gateway.rollouts, alerts=gateway.alerts)
     routes = [
         Route("/v1/chat/completions", gateway.chat_completions, methods=["POST"]),
         Route("/v1/embeddings", gateway.embeddings, methods=["POST"]),
+        Route("/v1/feedback", gateway.feedback, methods=["POST"]),
+        Route("/admin/rollouts/{route}", admin.show, methods=["GET"]),
+        Route("/admin/rollouts/{route}/{action}", admin.act, methods=["POST"]),
         Route("/v1/models", gateway.models, methods=["GET"]),
         Route("/healthz", gateway.healthz, methods=["GET"]),
         Route("/readyz", gateway.readyz, methods=["GET"]),
@@ -91,15 +112,20 @@ class _Gateway:
     """The state of one app: routes, arms, metrics and, while running, the recorder and engine."""
 
     def __init__(self, settings: Settings, *, arms: dict[str, GatewayArm], store_url: str,
-                 max_body_bytes: int, shadow_grace_s: float) -> None:
+                 max_body_bytes: int, shadow_grace_s: float, rollout_poll_s: float, alerts: Alerts) -> None:
         self.settings = settings
         self.arms = arms
         self.store_url = store_url
         self.max_body_bytes = max_body_bytes
         self.shadow_grace_s = shadow_grace_s
+        self.rollout_poll_s = rollout_poll_s
+        self.alerts = alerts
         self.metrics = Metrics()
         self.recorder: Recorder | None = None
         self.engine: ShadowEngine | None = None
+        self.rollouts: RolloutStates | None = None
+        self.feedback_writer: FeedbackWriter | None = None
+        self.recent = RecentRequests()
         self.new_id = _Ids()
         self.hooks = Hooks(count=self._count, after=self._after)
 
@@ -110,20 +136,52 @@ class _Gateway:
         recorder = Recorder(store, redactor=redactor_for(self.settings, secrets=secrets),
                             buffer=self.settings.store_buffer)
         await recorder.start()
+        held = self.settings.store_buffer
+        feedback_writer = FeedbackWriter(store, max_queue=held.max_items, max_bytes=int(held.max_bytes),
+                                         spill_dir=held.spill_dir, spill_max_bytes=int(held.spill_max_bytes),
+                                         close_timeout_s=held.close_timeout_s)
+        await feedback_writer.start()
+        rollouts = await asyncio.to_thread(self._start_rollouts, store)
         for arm in self.arms.values():
             arm.open()
-        self.recorder = recorder
+        self.recorder, self.feedback_writer, self.rollouts = recorder, feedback_writer, rollouts
         self.engine = ShadowEngine(routes=self.settings.routes, arms=arm_calls(self.arms), recorder=recorder,
                                    metrics=self.metrics)
+        self.metrics.watch_rollout(rollouts, self.alerts)
         try:
             yield
         finally:
             engine, self.engine = self.engine, None
             await engine.close(grace_s=self.shadow_grace_s)
             await recorder.close()
+            await feedback_writer.close()
             for arm in self.arms.values():
                 await arm.aclose()
+            if rollouts is not None:
+                await asyncio.to_thread(self._stop_rollouts, rollouts, store)
+            await asyncio.to_thread(self.alerts.close)
             store.close()
+
+    def _start_rollouts(self, store: Store) -> RolloutStates | None:
+        """The rollout states of the routes with a rollout, read once now, then in the background; None without any.
+
+        They read through a connection of their own, so a slow batch write never delays a read (an
+        in-memory SQLite store has only its one connection, which they then share).
+        """
+        routes = [name for name, route in self.settings.routes.items() if route.rollout is not None]
+        if not routes:
+            return None
+        own = store if self.store_url in ("sqlite://", "sqlite:///:memory:") else open_store(self.store_url)
+        states = RolloutStates(own, routes=routes, interval_s=self.rollout_poll_s,
+                               stale_after_s=max(1.0, 4 * self.rollout_poll_s))
+        states.start()
+        return states
+
+    @staticmethod
+    def _stop_rollouts(states: RolloutStates, store: Store) -> None:
+        states.stop()
+        if states.store is not store:
+            states.store.close()
 
     async def chat_completions(self, request: Request) -> Response:
         trial_id = self.new_id()
@@ -134,14 +192,46 @@ class _Gateway:
         except ClientError as exc:
             return error_response(exc, headers={"x-request-id": request_id, "x-modelswap-arm": "none"})
         engine = self._engine()
+        name: str = body["model"]
         key = body.get("user") if isinstance(body.get("user"), str) and body["user"] else None
         key = key or request.headers.get("x-session-id") or request_id
-        routing = decide(route, request_key=key, now=datetime.now(UTC), spent_usd=engine.spent_today(body["model"]))
-        trial = LiveTrial(id=trial_id, route=body["model"], body=body, stream=body.get("stream") is True,
-                      routing=routing, authorization=request.headers.get("authorization"),
-                      request=chat_request(body, trial_id=trial_id, category=request.headers.get(CATEGORY_HEADER)))
+        state = self.rollouts.get(name) if self.rollouts is not None else None
+        routing = route_request(name, route, state=state, arms=self.arms, headers=request.headers, body=body,
+                                request_id=request_id, request_key=key, now=datetime.now(UTC),
+                                spent_usd=engine.spent_today(name))
+        canary = routing.canary
+        if canary is not None:
+            self.metrics.rollout_assigned.labels(name, routing.serving).inc()
+            if not canary.assignment.keyed:
+                self.metrics.rollout_unkeyed.labels(name).inc()
+        request_json = chat_request(body, trial_id=trial_id, category=request.headers.get(CATEGORY_HEADER),
+                                    assignment=None if canary is None else canary.to_json())
+        trial = LiveTrial(id=trial_id, route=name, body=body, stream=body.get("stream") is True, routing=routing,
+                          authorization=request.headers.get("authorization"), request=request_json)
+        self.recent.remember(request_id, Served(route=name, arm=routing.serving, trial_id=trial_id))
         headers = {"x-request-id": request_id, "x-modelswap-arm": routing.serving}
         return await self.arms[routing.serving].serve(trial, headers=headers, hooks=self.hooks)
+
+    async def feedback(self, request: Request) -> Response:
+        """Store a user's score of an answer (by its ``x-request-id``), written behind; 202 once accepted."""
+        try:
+            posted = parse_feedback(await read_body(request, max_bytes=self.max_body_bytes))
+        except ClientError as exc:
+            return error_response(exc)
+        writer, recorder = self.feedback_writer, self.recorder
+        if writer is None or recorder is None:
+            return _json({"status": "not ready"}, 503)
+        served = self.recent.get(posted.request_id)
+        comment = None if posted.comment is None else recorder.redactor.text(posted.comment)
+        item = Feedback(id=uuid.uuid4().hex, request_id=posted.request_id, score=posted.score, at=time.time(),
+                        comment=comment, route=None if served is None else served.route,
+                        arm=None if served is None else served.arm,
+                        trial_id=None if served is None else served.trial_id)
+        if not writer.submit(item):
+            return error_response(ClientError("feedback cannot be accepted now: the gateway's write queue is full",
+                                              status=503, code="feedback_overloaded"))
+        self.metrics.feedback.labels(item.route or "unknown").inc()
+        return _json({"id": item.id, "request_id": item.request_id, "route": item.route, "arm": item.arm}, 202)
 
     async def embeddings(self, request: Request) -> Response:
         """Pass an embeddings request to the route's primary arm (its model id swapped in); answer as it answers."""
@@ -174,12 +264,25 @@ class _Gateway:
         """200 while the gateway can serve, ``degraded`` while the store is down (``modelswap.gateway.health``)."""
         if self.engine is None or self.recorder is None:
             return _json({"status": "not ready"}, 503)
-        return _json(readiness({"observations": self.recorder.observations, "requests": self.recorder.requests}))
+        body = readiness(self._writers())
+        stale = self.rollouts.health() if self.rollouts is not None else None
+        if stale is not None:
+            body = {**body, "status": "degraded", "rollout": stale}
+        return _json(body)
 
     async def metrics_endpoint(self, request: Request) -> Response:
         if self.recorder is not None:  # the store's figures are read from the recorder's writers at each scrape
-            self.metrics.watch_store({"observations": self.recorder.observations, "requests": self.recorder.requests})
+            self.metrics.watch_store(self._writers())
         return Response(self.metrics.render(), media_type=self.metrics.content_type)
+
+    def _writers(self) -> dict[str, WriteBehind[Any]]:
+        """The write-behind queues whose figures ``/readyz`` and ``/metrics`` report."""
+        writers: dict[str, WriteBehind[Any]] = {}
+        if self.recorder is not None:
+            writers |= {"observations": self.recorder.observations, "requests": self.recorder.requests}
+        if self.feedback_writer is not None:
+            writers["feedback"] = self.feedback_writer
+        return writers
 
     def _route(self, name: str) -> RouteConfig:
         route = self.settings.routes.get(name)

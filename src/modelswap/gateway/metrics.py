@@ -14,18 +14,34 @@ store came back); gauges ``modelswap_store_buffered`` (items not yet written: me
 ``modelswap_store_up`` (1 unless a queue's last write found the store down) and
 ``modelswap_store_down_seconds`` (how long the current outage has lasted). At any moment, per queue,
 ``submitted + restored == written + dropped + buffered``.
+
+The rollout figures: ``modelswap_rollout_assigned_total`` (requests of a route with a rollout, by
+the arm the assignment chose) and ``modelswap_rollout_unkeyed_total`` (those without a sticky key,
+assigned per request), both by ``route``; read at each scrape from the app's ``RolloutStates`` and
+``Alerts`` (``watch_rollout``): ``modelswap_rollout_percent`` and ``modelswap_rollout_state_version``
+by route (what this process serves), ``modelswap_rollout_state_stale`` (1 while the last known state
+may be out of date), ``modelswap_rollout_state_age_seconds`` (since the last good read),
+``modelswap_rollout_state_read_failures_total``, ``modelswap_rollout_transitions_total`` by route
+and action (the transitions this process made), ``modelswap_alerts_sent_total`` and
+``modelswap_alerts_failed_total`` (webhook posts). ``modelswap_feedback_total`` counts feedback
+accepted, by route (``unknown`` when the request id was not one this process answered lately).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from modelswap.gateway.routing import share
 from modelswap.store.writer import DROP_REASONS, WriteBehind
+
+if TYPE_CHECKING:
+    from modelswap.gateway.rollouts import RolloutStates
+    from modelswap.rollout.alerts import Alerts
 
 LATENCY_BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
@@ -57,12 +73,24 @@ class Metrics:
         self.shadow_in_flight = Gauge("modelswap_shadow_in_flight", "Shadow calls running", ["route"], registry=r)
         self.shadow_spend = Counter("modelswap_shadow_spend_usd", "Cost of shadow calls in USD", ["route", "arm"],
                                     registry=r)
+        self.rollout_assigned = Counter("modelswap_rollout_assigned", "Requests of a rollout route by assigned arm",
+                                        ["route", "arm"], registry=r)
+        self.rollout_unkeyed = Counter("modelswap_rollout_unkeyed",
+                                       "Requests of a rollout route without a sticky key (assigned per request)",
+                                       ["route"], registry=r)
+        self.feedback = Counter("modelswap_feedback", "Feedback accepted, by route", ["route"], registry=r)
         self.store = StoreCollector()
         r.register(self.store)
+        self.rollout = RolloutCollector()
+        r.register(self.rollout)
 
     def watch_store(self, writers: Mapping[str, WriteBehind[Any]]) -> None:
         """Report these write-behind writers (queue name → writer) from now on, in place of any before."""
         self.store.writers = dict(writers)
+
+    def watch_rollout(self, states: RolloutStates | None, alerts: Alerts | None) -> None:
+        """Report these rollout states and alerts from now on."""
+        self.rollout.states, self.rollout.alerts = states, alerts
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -110,3 +138,39 @@ class StoreCollector:
                                 value=0.0 if down else 1.0)
         yield GaugeMetricFamily("modelswap_store_down_seconds", "How long the current store outage has lasted",
                                 value=time.time() - min(down) if down else 0.0)
+
+
+class RolloutCollector:
+    """The rollout figures of the watched states and alerts, read at each scrape (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.states: RolloutStates | None = None
+        self.alerts: Alerts | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        states, alerts = self.states, self.alerts
+        percent = GaugeMetricFamily("modelswap_rollout_percent", "Share of keys this process serves from the "
+                                    "candidate (0 rolled back, 100 promoted)", labels=["route"])
+        version = GaugeMetricFamily("modelswap_rollout_state_version", "Version of the rollout state this process "
+                                    "obeys", labels=["route"])
+        if states is not None:
+            for route, state in sorted(states.states.items()):
+                percent.add_metric([route], share(state)[0])
+                version.add_metric([route], state.version)
+        yield percent
+        yield version
+        yield GaugeMetricFamily("modelswap_rollout_state_stale", "1 while the rollout state served may be out of date",
+                                value=1.0 if states is not None and states.stale else 0.0)
+        yield GaugeMetricFamily("modelswap_rollout_state_age_seconds", "Seconds since the last good read of the "
+                                "rollout states", value=states.age_s if states is not None else 0.0)
+        yield CounterMetricFamily("modelswap_rollout_state_read_failures", "Reads of the rollout states that failed",
+                                  value=states.failures if states is not None else 0)
+        transitions = CounterMetricFamily("modelswap_rollout_transitions", "Rollout transitions made by this process",
+                                          labels=["route", "action"])
+        for (route, action), count in sorted((alerts.transitions if alerts is not None else {}).items()):
+            transitions.add_metric([route, action], count)
+        yield transitions
+        yield CounterMetricFamily("modelswap_alerts_sent", "Rollout alerts posted to a webhook",
+                                  value=alerts.sent if alerts is not None else 0)
+        yield CounterMetricFamily("modelswap_alerts_failed", "Rollout alerts that could not be posted (after retries, "
+                                  "or with the queue full)", value=alerts.failed if alerts is not None else 0)

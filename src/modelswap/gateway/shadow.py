@@ -83,9 +83,10 @@ class ShadowEngine:
         return self._spend.get((route, self._today()), 0.0)
 
     def after_primary(self, trial: LiveTrial, primary: Observation) -> None:
-        """Record the trial and its primary observation; offer its shadow calls. Never waits, never raises."""
+        """Record the trial and its serving arm's observation (role ``primary``, or ``candidate`` when the rollout
+        assigned it the candidate); offer its shadow calls. Never waits, never raises."""
         self.recorder.request(trial.route, trial.request)
-        self._record(trial, primary, role="primary", sample=0)
+        self._record(trial, primary, role=trial.routing.role, sample=0)
         for arm in trial.routing.shadows:
             self._offer(trial, arm, role="candidate", sample=0)
         if trial.routing.replica:

@@ -28,7 +28,9 @@ class LiveTrial:
     authorization: str | None = field(default=None, repr=False)
 
 
-def chat_request(body: dict[str, Any], *, trial_id: str, category: str | None) -> ChatRequest:
-    """The stored form of a client's body: messages, params other than model and streaming, category."""
+def chat_request(body: dict[str, Any], *, trial_id: str, category: str | None,
+                 assignment: dict[str, Any] | None = None) -> ChatRequest:
+    """The stored form of a client's body: messages, params other than model and streaming, category,
+    and the rollout's assignment of the request (``Canary.to_json``) when its route has a rollout."""
     return ChatRequest(id=trial_id, messages=tuple(body["messages"]), params=params_of(body),
-                       category=category or "default")
+                       category=category or "default", assignment=assignment)

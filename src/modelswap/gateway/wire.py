@@ -1,6 +1,7 @@
 """The client side of the wire: reading a chat-completions body and answering errors OpenAI's way.
 
-What it is: ``read_body`` (size-limited), ``parse_chat_body`` (JSON object with ``model`` and
+What it is: ``read_body`` (size-limited), ``json_object`` (a JSON object, optionally of known fields only),
+``parse_chat_body`` (JSON object with ``model`` and
 ``messages``), ``parse_embeddings_body`` (``model`` and ``input``), ``ClientError`` (a refusal
 carrying its status, param and code) and ``error_response`` (``{"error": {"message", "type",
 "param", "code"}}``, shaped by ``modelswap.openai_wire``). What it is not: the arms' side
@@ -69,13 +70,23 @@ def parse_embeddings_body(raw: bytes) -> dict[str, Any]:
     return _parse_object(raw, required=("model", "input"))
 
 
-def _parse_object(raw: bytes, *, required: tuple[str, ...]) -> dict[str, Any]:
+def json_object(raw: bytes, *, allowed: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A JSON object body; ``ClientError`` 400 when it is not one, or (given ``allowed``) names a field not allowed."""
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise ClientError(f"invalid JSON body: {exc}", code="invalid_json") from None
     if not isinstance(body, dict):
         raise ClientError("the request body must be a JSON object", code="invalid_json")
+    unknown = [name for name in body if name not in allowed] if allowed else []
+    if unknown:
+        raise ClientError(f"unknown field {unknown[0]!r}; expected {', '.join(allowed)}", param=unknown[0],
+                          code="unknown_parameter")
+    return body
+
+
+def _parse_object(raw: bytes, *, required: tuple[str, ...]) -> dict[str, Any]:
+    body = json_object(raw)
     for field in required:
         if field not in body:
             raise ClientError(f"missing required parameter: '{field}'", param=field, code="missing_required_parameter")

@@ -36,18 +36,32 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 __all__ = [
-    "BUCKETS", "Assignment", "KeySource", "Segment", "Sticky", "assign", "bucket", "bucket_count", "header_value",
-    "key_of",
+    "BUCKETS", "Assignment", "KeySource", "Segment", "Sticky", "assign", "bucket", "bucket_count", "hash64",
+    "header_value", "key_of", "route_salt",
 ]
 
 BUCKETS = 10_000
 KeySource = Literal["header", "field", "metadata"]
 
 
+def hash64(salt: str, key: str) -> int:
+    """BLAKE2b (8 bytes) of ``salt + "\\x00" + key`` as an unsigned 64-bit integer: the one hash of every bucket.
+
+    The gateway's shadow sampling (``modelswap.gateway.routing.bucket``) reads the same number as a
+    fraction of 2**64, so both are stable across processes, machines and Python versions.
+    """
+    digest = hashlib.blake2b(f"{salt}\x00{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
 def bucket(salt: str, key: str) -> int:
     """The bucket of ``key`` under ``salt``, in [0, 10000): stable across processes and Python versions."""
-    digest = hashlib.blake2b(f"{salt}\x00{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % BUCKETS
+    return hash64(salt, key) % BUCKETS
+
+
+def route_salt(route: str, salt: str | None = None) -> str:
+    """A route's assignment salt: its name, plus ``"\\x00"`` and the configured ``rollout.salt`` when there is one."""
+    return route if salt is None else f"{route}\x00{salt}"
 
 
 def bucket_count(percent: float, *, name: str = "percent") -> int:
