@@ -567,3 +567,32 @@ def test_bootstraps_run_together_equal_one_call_each() -> None:
     assert repr(together) == repr(one_each)  # to the last digit, NaN included (a zero baseline mean)
     assert repr(stats.paired_bootstraps(jobs, n_resamples=700, seed=3, threads=3)) == repr(one_each)
     assert math.isnan(together[-1].ci[0]) and together[-1].estimate == math.inf
+
+
+def test_past_its_limit_the_bootstrap_resamples_fewer_requests_and_narrows_to_all_of_them() -> None:
+    rng = np.random.default_rng(5)
+    n = 200_000
+    base = rng.normal(10.0, 3.0, n)
+    cand = base * 0.5 + rng.normal(5.5, 2.0, n)
+    (found,) = stats.paired_bootstraps([(base, cand, stats.mean_difference)], n_resamples=1000, seed=1)
+    difference = cand - base
+    half = 1.959964 * difference.std(ddof=1) / math.sqrt(n)  # the normal interval: exact enough at this size
+    assert found.estimate == pytest.approx(difference.mean(), abs=1e-12)
+    assert found.ci[1] - found.ci[0] == pytest.approx(2 * half, rel=0.08)
+    assert (found.ci[0] + found.ci[1]) / 2 == pytest.approx(difference.mean(), abs=0.1 * half)
+
+
+def test_a_tail_ratio_from_fewer_requests_matches_the_full_bootstrap() -> None:
+    rng = np.random.default_rng(9)
+    n = 80_000
+    base = rng.lognormal(6.0, 0.4, n)
+    cand = rng.lognormal(6.1, 0.4, n)
+    full = stats_paired.paired_bootstrap(base, cand, stats.p95_latency_ratio, n_resamples=400, seed=2)
+    (fewer,) = stats.paired_bootstraps([(base, cand, stats.p95_latency_ratio)], n_resamples=400, seed=2,
+                                       max_resampled=10_000)
+    assert fewer.estimate == full.estimate
+    assert fewer.ci[1] - fewer.ci[0] == pytest.approx(full.ci[1] - full.ci[0], rel=0.2)
+    assert fewer.ci[0] < full.estimate < fewer.ci[1]
+    (same,) = stats.paired_bootstraps([(base, cand, stats.p95_latency_ratio)], n_resamples=400, seed=2,
+                                      max_resampled=n)
+    assert same == full  # at or under the limit: every request, the draws of paired_bootstrap
