@@ -140,12 +140,12 @@ def test_the_move_into_the_last_stage_is_a_promotion() -> None:
 def test_an_inconclusive_stage_pauses_at_its_horizon_past_its_soak() -> None:
     settings = ControllerSettings()
     horizon = int(settings.patience * 200)
-    unsure = figures(arm(80_000, 800), arm(horizon, 16))  # 2% against 1%: neither worse nor shown not worse
+    unsure = figures(arm(80_000, 800), arm(horizon, horizon // 50))  # 2% against 1%: neither worse nor not worse
     decision = decide(state(), plan(), unsure, now=600)
     assert decision is not None and decision.action == "pause"
     assert decision.figures["tests"]["errors"]["decision"] == "continue"
     assert "errors not yet shown not worse" in decision.reason
-    assert decide(state(), plan(), figures(arm(80_000, 800), arm(horizon - 1, 16)), now=600) is None
+    assert decide(state(), plan(), figures(arm(80_000, 800), arm(horizon - 1, horizon // 50)), now=600) is None
     assert decide(state(), plan(), unsure, now=599) is None
 
 

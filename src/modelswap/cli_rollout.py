@@ -6,7 +6,8 @@ stage marked, the last audit entries) and ``set ROUTE --percent P``, ``promote``
 OS user) written to the store named by ``-c modelswap.yaml``. Problems are ``ModelswapError``\\ s
 (the CLI's entry point prints them as one line, exit 3). What it is not: the rules
 (``modelswap.rollout.state``), the compare-and-set and its retry (``modelswap.rollout.control``),
-the automatic controller, or the admin API.
+the automatic controller, or the admin API. ``simulate ROUTE`` rehearses the route's plan against
+simulator arms in virtual time (``modelswap.rollout.simulate``) and prints the decisions.
 """
 
 from __future__ import annotations
@@ -19,16 +20,22 @@ from typing import Annotated, Any
 
 import orjson
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
-from modelswap.config import RolloutConfig, config_path, load_settings, percent_to_bp
+from modelswap.compare.gate import load_policy
+from modelswap.config import RolloutConfig, SimArm, config_path, load_settings, percent_to_bp
 from modelswap.errors import ConfigError
 from modelswap.rollout.control import Applied, apply, describe
+from modelswap.rollout.simulate import Rehearsal, RehearsalResult, rehearse
 from modelswap.rollout.state import Action, ActionKind, initial_state
+from modelswap.sim.quirks import Quirks
+from modelswap.sim.rehearsal import SimArmSpec
 from modelswap.store import open_store
 from modelswap.types import AuditEntry, RolloutState
 
 STATUS_SCHEMA = "modelswap.rollout-status/v1"
+REHEARSAL_SCHEMA = "modelswap.rollout-rehearsal/v1"
 
 RouteArgument = Annotated[str, typer.Argument(metavar="ROUTE", help="The route (a name under routes: with a "
                                                                     "rollout: block).")]
@@ -110,6 +117,87 @@ def register(app: typer.Typer, *, out: Console, err: Console) -> None:
                          actor: ActorOption = None) -> None:
         """Send all of ROUTE's traffic back to the primary at once (0%, rolled_back)."""
         act("rollback", route, config, reason, actor)
+
+    @rollout_app.command("simulate")
+    def simulate_command(
+        route: RouteArgument, config: ConfigOption = None,
+        candidate_quirks: Annotated[str | None, typer.Option(
+            "--candidate-quirks", help="The candidate's simulator quirks as JSON (default: the arm's own when it is "
+                                       "backend: sim, else none).")] = None,
+        primary_quirks: Annotated[str | None, typer.Option(
+            "--primary-quirks", help="The primary's simulator quirks as JSON (same default).")] = None,
+        rate: Annotated[float, typer.Option("--rate", min=0.001, help="Requests per virtual second.")] = 20.0,
+        users: Annotated[int, typer.Option("--users", min=1, help="Sticky users the requests come from.")] = 5000,
+        seed: Annotated[int, typer.Option("--seed", help="The rehearsal's seed (traffic and users).")] = 0,
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON (schema modelswap.rollout-rehearsal/v1).")]
+            = False,
+    ) -> None:
+        """Rehearse ROUTE's plan against simulator arms in virtual time and print every decision."""
+        settings = load_settings(config)
+        plan, _ = _plan(config, route)
+        primary = settings.routes[route].primary
+        specs = {role: _sim_spec(settings.arms.get(arm), quirks, default_seed=seed_of, option=option)
+                 for role, arm, quirks, seed_of, option in (
+                     ("primary", primary, primary_quirks, 1, "--primary-quirks"),
+                     ("candidate", plan.candidate, candidate_quirks, 2, "--candidate-quirks"))}
+        rehearsal = Rehearsal(route=route, plan=plan, primary=primary, primary_spec=specs["primary"],
+                              candidate_spec=specs["candidate"], rate=rate, users=users, seed=seed)
+        result = rehearse(rehearsal, policy=load_policy(None if plan.gate == "default" else plan.gate))
+        if as_json:
+            out.print(orjson.dumps(rehearsal_json(rehearsal, result), option=orjson.OPT_INDENT_2).decode(),
+                      markup=False, highlight=False, soft_wrap=True)
+            return
+        for line in rehearsal_lines(rehearsal, result):
+            out.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+def _sim_spec(arm: object, quirks_json: str | None, *, default_seed: int, option: str) -> SimArmSpec:
+    """The simulator standing in for an arm: its own seed and quirks when it is ``backend: sim``, else defaults."""
+    seed, quirks = (arm.seed, arm.quirks) if isinstance(arm, SimArm) else (default_seed, Quirks())
+    if quirks_json is not None:
+        try:
+            quirks = Quirks.model_validate(orjson.loads(quirks_json))
+        except (orjson.JSONDecodeError, ValidationError) as exc:
+            first = str(exc).splitlines()[0] if not isinstance(exc, ValidationError) else (
+                f"{'.'.join(str(p) for p in exc.errors()[0]['loc'])}: {exc.errors()[0]['msg']}")
+            raise typer.BadParameter(f"not valid quirks JSON: {first}", param_hint=option) from None
+    return SimArmSpec(seed=seed, quirks=quirks)
+
+
+def rehearsal_json(rehearsal: Rehearsal, result: RehearsalResult) -> dict[str, Any]:
+    """What ``simulate --json`` prints: the inputs, the final state, the timeline and the audit entries."""
+    def arm(name: str, spec: SimArmSpec) -> dict[str, Any]:
+        return {"arm": name, "seed": spec.seed, "quirks": spec.quirks.model_dump(mode="json", exclude_defaults=True)}
+
+    return {"schema": REHEARSAL_SCHEMA, "route": rehearsal.route,
+            "primary": arm(rehearsal.primary, rehearsal.primary_spec),
+            "candidate": arm(rehearsal.plan.candidate, rehearsal.candidate_spec), "rate": rehearsal.rate,
+            "users": rehearsal.users, "seed": rehearsal.seed, **result.to_json()}
+
+
+def rehearsal_lines(rehearsal: Rehearsal, result: RehearsalResult) -> list[str]:
+    """What ``simulate`` prints: a line of inputs, the decisions as a table, and the outcome."""
+    def quirks(spec: SimArmSpec) -> str:
+        given = spec.quirks.model_dump(mode="json", exclude_defaults=True)
+        return orjson.dumps(given).decode() if given else "no quirks"
+
+    lines = [f"rehearsal of route {rehearsal.route}: candidate {rehearsal.plan.candidate} (sim seed "
+             f"{rehearsal.candidate_spec.seed}, {quirks(rehearsal.candidate_spec)}) against primary "
+             f"{rehearsal.primary} (sim seed {rehearsal.primary_spec.seed}, {quirks(rehearsal.primary_spec)})",
+             f"{rehearsal.rate:g} requests per virtual second from {rehearsal.users} users, seed {rehearsal.seed}",
+             f"  {'time':>8}  {'stage':>5}  {'percent':>7}  {'action':<12}  reason"]
+    for row in result.timeline:
+        stage = str(row.stage + 1) if row.stage >= 0 else "-"
+        lines.append(f"  {_clock(row.at_s):>8}  {stage:>5}  {row.percent:>6g}%  {row.action:<12}  {row.reason}")
+    lines.append(f"outcome: {result.state.status} at {result.state.percent:g}% after {_clock(result.virtual_s)} "
+                 f"virtual ({result.requests} requests; highest {result.highest_percent:g}%; "
+                 f"{len(result.audit)} audit entries)")
+    return lines
+
+
+def _clock(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
 def _plan(config: Path | None, route: str) -> tuple[RolloutConfig, str]:

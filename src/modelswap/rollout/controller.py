@@ -46,7 +46,7 @@ a paused rollout is left to a human, a rollout not yet started too):
    (``inconclusive`` or missing does not hold a stage back). Feedback can roll back, not hold back.
 
 4. **Pause** for a human when the stage is still inconclusive past its soak and at its horizon:
-   the soak has elapsed, the stage has ``patience`` (default 4) times ``min_trials`` candidate
+   the soak has elapsed, the stage has ``patience`` (default 6) times ``min_trials`` candidate
    requests (at least ``min_horizon``), and neither rule 2 nor 3 applied. Paused, the controller
    decides nothing more. A stage short of traffic is not inconclusive: it waits for its trials.
 """
@@ -81,7 +81,7 @@ class ControllerSettings:
     error_margin: float = 0.02
     latency_margin: float = 1.25
     feedback_margin: float = 0.1
-    patience: float = 4.0
+    patience: float = 6.0
     min_horizon: int = 100
 
     def __post_init__(self) -> None:
