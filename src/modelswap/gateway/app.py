@@ -132,6 +132,11 @@ class _Gateway:
     @asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
         store = open_store(self.store_url)
+        try:
+            rollouts = await asyncio.to_thread(self._start_rollouts, store)
+        except BaseException:
+            store.close()
+            raise
         secrets = [secret for arm in self.arms.values() for secret in arm.backend.secrets]
         recorder = Recorder(store, redactor=redactor_for(self.settings, secrets=secrets),
                             buffer=self.settings.store_buffer)
@@ -141,7 +146,6 @@ class _Gateway:
                                          spill_dir=held.spill_dir, spill_max_bytes=int(held.spill_max_bytes),
                                          close_timeout_s=held.close_timeout_s)
         await feedback_writer.start()
-        rollouts = await asyncio.to_thread(self._start_rollouts, store)
         for arm in self.arms.values():
             arm.open()
         self.recorder, self.feedback_writer, self.rollouts = recorder, feedback_writer, rollouts
