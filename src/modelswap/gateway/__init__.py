@@ -6,7 +6,9 @@ background, bounded and sampled, its candidates (and sometimes a replica of the 
 the same request. Every arm works here whatever its backend (``openai``, ``local``, ``sim``).
 Every outcome is stored as an observation under one trial id.
 
-Modules: ``routing`` (who serves, who shadows: a pure function), ``wire`` (parsing the client's
+Modules: ``routing`` (who serves, who shadows: a pure function, of the rollout state too),
+``rollouts`` (the rollout states a process obeys, reread in the background), ``admin`` (the admin
+API), ``feedback`` (``POST /v1/feedback``), ``wire`` (parsing the client's
 body, OpenAI-shaped errors), ``trials`` (one request on its way), ``arms`` (every arm as the
 gateway calls it: an HTTP endpoint relayed, any other backend rendered), ``admission`` (the
 bounded queue of an arm that computes in this process), ``shadow`` (the bounded shadow engine,
