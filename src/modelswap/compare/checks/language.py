@@ -180,7 +180,7 @@ def _is_code(line: str) -> bool:
     return visible > 0 and (indented or sum(map(_CODE_SYMBOLS.__contains__, line)) * 8 >= visible)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=4096)  # prepared for a whole batch (500 trials, three answers each), then read again
 def prose(text: str) -> str:
     """The natural-language part of a model output: JSON string values, no code, no addresses."""
     extracted = extract_json(text)
@@ -236,14 +236,17 @@ def read_all(texts: Iterable[str]) -> None:
     for index, label in enumerate(identifier.nb_classes):
         firsts.setdefault(label, index)
     columns = list(firsts.values())
-    labels = [identifier.nb_classes[index] for index in columns]
+    labels = [FOLD.get(identifier.nb_classes[index], identifier.nb_classes[index]) for index in columns]
     kept = scores[:, columns]
     order = np.argsort(-kept, axis=1, kind="stable")  # rank's sort: by score, best first, ties in class order
     for text, row, ranks in zip(wanted, kept.tolist(), order.tolist(), strict=True):
-        _PREPARED[text] = _folded([(labels[k], row[k]) for k in ranks])
+        probabilities: dict[str, float] = {}  # folded in the ranking's order, as _folded_slowly folds
+        for k in ranks:
+            probabilities[labels[k]] = probabilities.get(labels[k], 0.0) + row[k]
+        _PREPARED[text] = probabilities
 
 
-@functools.lru_cache(maxsize=1024)  # a text and its sentences are read again for every side it is compared with
+@functools.lru_cache(maxsize=8192)  # a text and its sentences are read again for every side it is compared with
 def _read(text: str) -> Reading:
     size = weight(text)
     if size < SHORT_MIN_WEIGHT:
