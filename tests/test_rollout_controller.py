@@ -9,7 +9,7 @@ from statistics import NormalDist
 import pytest
 
 from modelswap.config import RolloutConfig
-from modelswap.rollout.controller import MIN_EVIDENCE, ControllerSettings, decide, judge_stage, step
+from modelswap.rollout.controller import MIN_EVIDENCE, ControllerSettings, decide, judge_stage, stage_horizon, step
 from modelswap.rollout.figures import ArmFigures, Figures, LatencyHistogram, Served, ShadowComparison
 from modelswap.rollout.sequential import Tally
 from modelswap.types import RolloutState
@@ -138,8 +138,9 @@ def test_the_move_into_the_last_stage_is_a_promotion() -> None:
 
 
 def test_an_inconclusive_stage_pauses_at_its_horizon_past_its_soak() -> None:
-    settings = ControllerSettings()
-    horizon = int(settings.patience * 200)
+    assert stage_horizon(plan(), state()) == pytest.approx(ControllerSettings().patience * 200 / 0.99)
+    assert stage_horizon(plan(), state(stage=3)) == pytest.approx(ControllerSettings().patience * 200 / 0.5)
+    horizon = math.ceil(stage_horizon(plan(), state()))
     unsure = figures(arm(80_000, 800), arm(horizon, horizon // 50))  # 2% against 1%: neither worse nor not worse
     decision = decide(state(), plan(), unsure, now=600)
     assert decision is not None and decision.action == "pause"

@@ -184,5 +184,8 @@ def test_cli_simulate_prints_the_decisions_and_json(tmp_path: pytest.TempPathFac
     assert data["candidate"] == {"arm": "cand", "seed": 2, "quirks": {"error_rate": 0.3,
                                                                       "latency": {"median_ms": 800.0}}}
     assert data["state"]["status"] == "rolled_back" and data["audit"][-1]["action"] in ROLLBACKS
+    unshadowed = runner.invoke(app, ["rollout", "simulate", "-c", str(config), "bot", "--rate", "50", "--json",
+                                     "--shadow-trials", "0"])
+    assert unshadowed.exit_code == 0 and orjson.loads(unshadowed.output)["shadow"] is None
     bad = runner.invoke(app, ["rollout", "simulate", "-c", str(config), "bot", "--candidate-quirks", '{"nope": 1}'])
     assert bad.exit_code != 0 and "not valid quirks JSON: nope" in bad.output

@@ -129,6 +129,8 @@ def register(app: typer.Typer, *, out: Console, err: Console) -> None:
         rate: Annotated[float, typer.Option("--rate", min=0.001, help="Requests per virtual second.")] = 20.0,
         users: Annotated[int, typer.Option("--users", min=1, help="Sticky users the requests come from.")] = 5000,
         seed: Annotated[int, typer.Option("--seed", help="The rehearsal's seed (traffic and users).")] = 0,
+        shadow_trials: Annotated[int, typer.Option("--shadow-trials", min=0, help="Read the shadow comparison once, "
+                                                   "at this many trials (0: no shadow comparison).")] = 300,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON (schema modelswap.rollout-rehearsal/v1).")]
             = False,
     ) -> None:
@@ -141,7 +143,8 @@ def register(app: typer.Typer, *, out: Console, err: Console) -> None:
                      ("primary", primary, primary_quirks, 1, "--primary-quirks"),
                      ("candidate", plan.candidate, candidate_quirks, 2, "--candidate-quirks"))}
         rehearsal = Rehearsal(route=route, plan=plan, primary=primary, primary_spec=specs["primary"],
-                              candidate_spec=specs["candidate"], rate=rate, users=users, seed=seed)
+                              candidate_spec=specs["candidate"], rate=rate, users=users, seed=seed,
+                              shadow_looks=(shadow_trials,) if shadow_trials else ())
         result = rehearse(rehearsal, policy=load_policy(None if plan.gate == "default" else plan.gate))
         if as_json:
             out.print(orjson.dumps(rehearsal_json(rehearsal, result), option=orjson.OPT_INDENT_2).decode(),

@@ -16,8 +16,9 @@ of a stage: k = 3 (errors, latency, feedback; the latency gate and the latency g
 sequence) + 1 when the ``error_rate`` guard is set. Each sequence runs at alpha / (stages x k), so
 with two equal arms the chance that any sequence of any stage ever leaves the truth, and so rolls
 back, is at most alpha (4 stages and an error guard: 0.003125 each). Each sequence is tuned
-(``planned_n``) to the stage's horizon: ``patience`` x ``min_trials`` candidate requests (at least
-``min_horizon``, 100), divided by the candidate's share for the two-arm sequences. The shadow
+(``planned_n``) to the stage's horizon: ``patience`` x ``min_trials`` (at least ``min_horizon``,
+100) candidate requests divided by the primary's share (1 - s at a candidate share s: the same
+precision of a difference at 50% as at 1%), and that divided by s for the two-arm sequences. The shadow
 comparison is the compare gate, a fixed-sample test with its own false-alarm rate (docs/compare.md)
 outside this budget; a caller should read it at a few planned sample sizes, not at every look.
 
@@ -46,8 +47,8 @@ a paused rollout is left to a human, a rollout not yet started too):
    (``inconclusive`` or missing does not hold a stage back). Feedback can roll back, not hold back.
 
 4. **Pause** for a human when the stage is still inconclusive past its soak and at its horizon:
-   the soak has elapsed, the stage has ``patience`` (default 6) times ``min_trials`` candidate
-   requests (at least ``min_horizon``), and neither rule 2 nor 3 applied. Paused, the controller
+   the soak has elapsed, the stage has its horizon of candidate requests (``patience``, default
+   6, times ``min_trials``, divided by the primary's share), and neither rule 2 nor 3 applied. Paused, the controller
    decides nothing more. A stage short of traffic is not inconclusive: it waits for its trials.
 """
 
@@ -65,7 +66,7 @@ from modelswap.rollout.state import Action, transition
 from modelswap.types import AuditEntry, RolloutState
 
 __all__ = ["MIN_EVIDENCE", "ControllerSettings", "Decision", "DecisionKind", "Judgement", "decide", "judge_stage",
-           "step"]
+           "stage_horizon", "step"]
 
 DecisionKind = Literal["advance", "promote", "pause", "rollback", "guard_breach"]
 MIN_EVIDENCE = 20
@@ -124,12 +125,11 @@ class Judgement:
 def judge_stage(state: RolloutState, plan: RolloutConfig, figures: Figures,
                 settings: ControllerSettings = ControllerSettings()) -> Judgement:
     """Run every test of the stage ``state`` is at on ``figures`` (see the module docstring)."""
-    stage = plan.stages[state.stage]
     guards = plan.guards
     tests = LIVE_TESTS + (guards.error_rate is not None)
     alpha = settings.alpha / (max(1, len(plan.stages) - 1) * tests)
-    horizon = settings.patience * max(stage.min_trials, settings.min_horizon)
     share = max(state.percent_bp, 1) / 10_000
+    horizon = stage_horizon(plan, state, settings)
     planned = horizon / share
     primary, candidate = figures.primary, figures.candidate
     errors = compare_rates(primary.errors, primary.requests, candidate.errors, candidate.requests, alpha=alpha,
@@ -147,6 +147,13 @@ def judge_stage(state: RolloutState, plan: RolloutConfig, figures: Figures,
                      guard_latency=guard_latency,
                      evidence=min(primary.requests, candidate.requests) >= MIN_EVIDENCE,
                      feedback_evidence=min(primary.feedback.n, candidate.feedback.n) >= MIN_EVIDENCE)
+
+
+def stage_horizon(plan: RolloutConfig, state: RolloutState,
+                  settings: ControllerSettings = ControllerSettings()) -> float:
+    """The candidate requests by which the stage should have concluded: patience x min_trials / the primary's share."""
+    share = min(max(state.percent_bp, 1), 9_999) / 10_000
+    return settings.patience * max(plan.stages[state.stage].min_trials, settings.min_horizon) / (1 - share)
 
 
 def decide(state: RolloutState, plan: RolloutConfig, figures: Figures, *, now: float,
@@ -177,12 +184,12 @@ def decide(state: RolloutState, plan: RolloutConfig, figures: Figures, *, now: f
                   f"{settings.error_margin:g}), latency x{math.exp(judged.latency.estimate):.3g} (upper "
                   f"x{math.exp(judged.latency.upper):.3g} < x{settings.latency_margin:g})")
         return Decision(action="promote" if last else "advance", reason=reason, figures=record)
-    overdue = n_candidate >= settings.patience * max(stage.min_trials, settings.min_horizon)
+    overdue = n_candidate >= stage_horizon(plan, state, settings)
     if overdue:
         open_tests = [name for name, result in (("errors", judged.errors), ("latency", judged.latency))
                       if result.decision != "not_worse"]
         reason = (f"stage {state.stage + 1} ({state.percent:g}%) still inconclusive after {elapsed:g}s and "
-                  f"{n_candidate} candidate requests (its horizon, {settings.patience:g}x min_trials): "
+                  f"{n_candidate} candidate requests (its horizon): "
                   f"{', '.join(open_tests) or 'shadow comparison'} not yet shown not worse; a human decides")
         return Decision(action="pause", reason=reason, figures=record)
     return None
