@@ -176,6 +176,11 @@ class Store(abc.ABC):
         """``request_keys`` with when each request was saved (``created_at``; 0.0 where this store does not know)."""
         return [(position, trial_id, 0.0) for position, trial_id in self.request_keys(run, after=after, limit=limit)]
 
+    def last_key_before(self, run: str, created_at: float) -> tuple[int, str] | None:
+        """The key of the last request of ``run`` saved before ``created_at`` (None: none, or this store does not
+        know when its requests were saved): reading after it reads what was saved since."""
+        return None
+
     def request_rows(self, run: str, trial_ids: Sequence[str]) -> list[tuple[str, str]]:
         """(trial id, request JSON text) of these requests of ``run`` that exist, in no particular order."""
         wanted = set(trial_ids)

@@ -136,6 +136,9 @@ _IN_CHUNK = 500  # bound on ? placeholders per IN (...) list: SQLite allows a fe
 _FIRST_KEYS = "SELECT {columns} FROM requests WHERE run = ? ORDER BY position, trial_id LIMIT ?"
 # "position >= ?" is what lets both planners start the page at its place in the (run, position) index: with the
 # condition only inside the OR, each page read every request before it (257 ms a page in the middle of a million)
+# From the end of the run backwards by position (saved order): a stage that began recently is found at once.
+_LAST_KEY_BEFORE = ("SELECT position, trial_id FROM requests WHERE run = ? AND created_at < ? "
+                    "ORDER BY position DESC, trial_id DESC LIMIT 1")
 _NEXT_KEYS = ("SELECT {columns} FROM requests WHERE run = ? "
               "AND position >= ? AND (position > ? OR trial_id > ?) ORDER BY position, trial_id LIMIT ?")
 _ORPHANS = ("SELECT DISTINCT o.trial_id FROM observations o WHERE o.run = ? AND o.arm IN ({arms}) AND NOT EXISTS "
@@ -235,6 +238,10 @@ class SQLStore(Store):
             return self._fetch("read request keys", _FIRST_KEYS.format(columns=columns), (run, limit))
         return self._fetch("read request keys", _NEXT_KEYS.format(columns=columns),
                            (run, after[0], after[0], after[1], limit))
+
+    def last_key_before(self, run: str, created_at: float) -> tuple[int, str] | None:
+        rows = self._fetch("read request keys", _LAST_KEY_BEFORE, (run, created_at))
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
     def request_rows(self, run: str, trial_ids: Sequence[str]) -> list[tuple[str, str]]:
         query = "SELECT trial_id, request_json FROM requests WHERE run = ?"
