@@ -1,6 +1,6 @@
 """Rollout rehearsals in virtual time: a worse candidate rolled back before 5%, an equal one promoted, A/A false alarms.
 
-The plan is the issue's (1%, 5%, 25%, 50%, 100%; 200 trials and 10 minutes at each stage; guards
+The plan is docs/rollout.md's example (1%, 5%, 25%, 50%, 100%; 200 trials and 10 minutes at each stage; guards
 error_rate 0.02 and p95_latency_ratio 1.5). The primary fails 1% of its requests; latency is
 log-normal (median 800 ms, sigma 0.4) for both arms.
 
@@ -115,7 +115,7 @@ def test_a_rehearsal_is_deterministic_for_its_seed() -> None:
     assert first.requests == round(first.virtual_s * 20)
 
 
-# A/A: 20 seeds of a plan that starts at 5% (the issue's plan without its 1% stage) at 5 requests per virtual
+# A/A: 20 seeds of a plan that starts at 5% (the example plan without its 1% stage) at 5 requests per virtual
 # second, to keep the test short
 AA_PLAN = RolloutConfig.model_validate({"candidate": "cand", "sticky": {"header": "x-user-id"}, "stages": STAGES[1:],
                                         "guards": {"error_rate": 0.02, "p95_latency_ratio": 1.5}})
@@ -132,7 +132,7 @@ def test_aa_rollouts_roll_back_no_more_often_than_the_stated_rate() -> None:
 
 
 @pytest.mark.slow
-def test_aa_live_figures_alone_on_the_issues_plan_roll_back_no_more_often_than_alpha() -> None:
+def test_aa_live_figures_alone_on_the_example_plan_roll_back_no_more_often_than_alpha() -> None:
     results = [rehearse(rehearsal(PRIMARY, seed=seed, shadow_looks=())) for seed in range(20)]
     rolled_back = [seed for seed, result in enumerate(results) if result.state.status == "rolled_back"]
     assert len(rolled_back) <= LIVE_BOUND, [results[seed].audit[-1].reason for seed in rolled_back]
