@@ -6,7 +6,9 @@ stage marked, the last audit entries) and ``set ROUTE --percent P``, ``promote``
 OS user) written to the store named by ``-c modelswap.yaml``. Problems are ``ModelswapError``\\ s
 (the CLI's entry point prints them as one line, exit 3). What it is not: the rules
 (``modelswap.rollout.state``), the compare-and-set and its retry (``modelswap.rollout.control``),
-the automatic controller, or the admin API. ``simulate ROUTE`` rehearses the route's plan against
+the automatic controller (``rollout control``: ``modelswap.cli_rollout_control``), or the admin
+API. A transition made here is alerted to the configured webhooks like the controller's.
+``simulate ROUTE`` rehearses the route's plan against
 simulator arms in virtual time (``modelswap.rollout.simulate``) and prints the decisions.
 """
 
@@ -23,9 +25,11 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 
+from modelswap.cli_rollout_control import register_control
 from modelswap.compare.gate import load_policy
 from modelswap.config import RolloutConfig, SimArm, config_path, load_settings, percent_to_bp
 from modelswap.errors import ConfigError
+from modelswap.rollout.alerts import Alerts
 from modelswap.rollout.control import Applied, apply, describe
 from modelswap.rollout.simulate import Rehearsal, RehearsalResult, rehearse
 from modelswap.rollout.state import Action, ActionKind, initial_state
@@ -49,6 +53,7 @@ def register(app: typer.Typer, *, out: Console, err: Console) -> None:
     """Add the ``rollout`` command group to ``app``."""
     rollout_app = typer.Typer(no_args_is_help=True, help="A route's canary rollout: status and manual control.")
     app.add_typer(rollout_app, name="rollout")
+    register_control(rollout_app, out=out, err=err)
 
     def act(kind: ActionKind, route: str, config: Path | None, reason: str, actor: str | None,
             percent: float | None = None) -> None:
@@ -58,6 +63,9 @@ def register(app: typer.Typer, *, out: Console, err: Console) -> None:
                         percent_bp=bp)
         with open_store(store_url) as store:
             applied = apply(store, route, plan, action)
+        alerts = Alerts(load_settings(config).alerts.webhooks)  # a rollback by hand is alerted like any other
+        alerts.notify(applied.entry)
+        alerts.close()
         if applied.raced is not None:
             err.print(f"note: the rollout changed while this ran ({describe(applied.raced)}); "
                       f"{kind} was applied to that state", markup=False, highlight=False, soft_wrap=True)
