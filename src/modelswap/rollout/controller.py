@@ -29,8 +29,9 @@ a paused rollout is left to a human, a rollout not yet started too):
    sample the sequences were verified from); breached -> ``guard_breach`` (a rollback):
 
    - ``error_rate: G``: the candidate's error rate, one-arm confidence sequence (the same boundary
-     with the variance p(1 - p) at p = (errors + 1) / (requests + 2)): breached when its lower
-     bound exceeds G;
+     with the variance p(1 - p) at p = (errors + 1) / (requests + 2)), tuned to the stage's
+     ``min_trials`` rather than its horizon so a blatant breach fires early ("at once"): breached
+     when its lower bound exceeds G;
    - ``p95_latency_ratio: R``: candidate - primary mean log latency (latency floored at 1 ms):
      breached when its lower bound exceeds ln R. For log-normal latencies of equal spread that is
      the ratio of any quantile, p95 included; the histogram's p95 ratio is reported beside it.
@@ -138,8 +139,9 @@ def judge_stage(state: RolloutState, plan: RolloutConfig, figures: Figures,
                             margin=math.log(settings.latency_margin), planned_n=planned)
     feedback = compare_means(_negated(primary.feedback), _negated(candidate.feedback), alpha=alpha,
                              margin=settings.feedback_margin, planned_n=planned)
-    guard_error = None if guards.error_rate is None else _one_rate(
-        candidate.errors, candidate.requests, alpha=alpha, margin=guards.error_rate, planned_n=horizon)
+    guard_error = None if guards.error_rate is None else _one_rate(  # tuned to fire within the stage's min_trials
+        candidate.errors, candidate.requests, alpha=alpha, margin=guards.error_rate,
+        planned_n=max(plan.stages[state.stage].min_trials, MIN_EVIDENCE))
     guard_latency = None if guards.p95_latency_ratio is None else compare_means(
         primary.log_latency, candidate.log_latency, alpha=alpha, margin=math.log(guards.p95_latency_ratio),
         planned_n=planned)
