@@ -86,6 +86,6 @@ def test_a_conversation_begun_on_the_candidate_continues_on_the_primary_after_a_
     assert list(stored[trial_3].messages) == messages
     assert [m["role"] for m in stored[trial_3].messages] == ["system", "user", "assistant", "user", "assistant",
                                                               "user"]
-    assert stored[trial_3].assignment is not None and stored[trial_3].assignment["arm"] == "primary"
-    assert stored[trial_3].assignment["status"] == "rolled_back"
+    assignment = stored[trial_3].assignment
+    assert assignment is not None and (assignment["arm"], assignment["status"]) == ("primary", "rolled_back")
     assert observations == [("primary", "primary", 0)]
