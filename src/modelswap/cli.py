@@ -61,9 +61,23 @@ def record_command(
     concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 8,
     retry_errors: Annotated[bool, typer.Option(help="Re-run requests whose stored observation is an error.")] = False,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N requests of the traffic.")] = None,
+    handoff: Annotated[int | None, typer.Option(min=0, help="Replay each line as a conversation, turn by turn, "
+                                                "one stored request per turn (id <id>#t<turn>): the primary "
+                                                "answers every turn; another ARM takes over after turn K from "
+                                                "the primary's stored answers.")] = None,
+    primary: Annotated[str | None, typer.Option(help="With --handoff: the primary arm whose answers ARM takes "
+                                                "over from (default: the primary of the route ARM is a "
+                                                "candidate of).")] = None,
 ) -> None:
     """Run TRAFFIC through ARM and store one observation per request (resumable)."""
     settings = load_settings(config)
+    if handoff is not None:
+        _print_result(_record_handoff(settings, traffic, arm=arm, run=run, handoff=handoff, primary=primary,
+                                      repeat=repeat, concurrency=concurrency, retry_errors=retry_errors,
+                                      limit=limit))
+        return
+    if primary is not None:
+        fail("--primary: only with --handoff")
     loaded = _load_traffic(traffic, limit)
     result = _record(settings, loaded, arm=arm, run=run, repeat=repeat, concurrency=concurrency,
                      retry_errors=retry_errors)
@@ -113,6 +127,57 @@ def _print_result(result: RecordResult) -> None:
     out.print(f"[bold green]recorded[/] {result.recorded} observation(s) of arm [bold]{result.arm}[/] in run "
               f"[bold]{result.run}[/] ({result.errors} error(s), {result.already_recorded} already stored) "
               f"in {result.elapsed_s:.1f} s", highlight=False)
+    if result.blocked:
+        err.print(f"[yellow]{result.blocked} turn(s) not asked: an answer they build on failed or is not stored "
+                  "yet (record the primary first; --retry-errors asks failed answers again)[/]", highlight=False)
+
+
+def _record_handoff(settings: Settings, traffic: Path, *, arm: str, run: str, handoff: int, primary: str | None,
+                    repeat: int, concurrency: int, retry_errors: bool, limit: int | None) -> RecordResult:
+    from modelswap.handoff import load_conversations, record_handoff
+
+    loaded = load_conversations(traffic)
+    for error in loaded.errors[:20]:
+        err.print(f"[yellow]skipped[/] {error}", highlight=False, soft_wrap=True)
+    if loaded.errors:
+        err.print(f"[yellow]{len(loaded.errors)} line(s) skipped, {len(loaded.conversations)} conversation(s) read "
+                  f"from {traffic}[/]")
+    if not loaded.conversations:
+        fail(f"{traffic}: no valid conversation")
+    conversations = loaded.conversations[:limit] if limit is not None else loaded.conversations
+    role = settings.role_of(arm)
+    source = None if role == "primary" else (primary or _primary_of(settings, arm))
+    if source is not None:
+        settings.arm(source)
+    backend = build_backend(arm, settings.arm(arm))
+    store = open_store(settings.store)
+
+    async def go(line: ArmProgress) -> RecordResult:
+        try:
+            return await record_handoff(conversations, backend, store, run=run, role=role, handoff=handoff,
+                                        primary=source, repeat=repeat, concurrency=concurrency,
+                                        retry_errors=retry_errors, on_observation=line.on_observation,
+                                        on_plan=line.on_plan, redactor=redactor_for(settings))
+        finally:
+            await backend.aclose()
+
+    try:
+        with record_progress(err) as add_line:
+            return asyncio.run(go(add_line(arm, run)))
+    except KeyboardInterrupt:
+        fail(f"interrupted: every finished observation is stored in {settings.store}; "
+             "rerun the same command to resume", EXIT_INTERRUPTED)
+    finally:
+        store.close()
+
+
+def _primary_of(settings: Settings, arm: str) -> str:
+    """The primary of the routes ``arm`` is a candidate of, when they agree on one."""
+    primaries = sorted({route.primary for route in settings.routes.values() if arm in route.candidates})
+    if len(primaries) != 1:
+        found = f"routes name {', '.join(primaries)} as its primary" if primaries else "no route has it as a candidate"
+        fail(f"--handoff: arm {arm!r} is not a primary and {found}; say which with --primary ARM")
+    return primaries[0]
 
 
 @app.command("show")

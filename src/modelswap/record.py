@@ -5,7 +5,8 @@ What it is: the bounded-concurrency loop behind ``modelswap record``. It is resu
 (run, request, sample) so repeated samples are independent draws, and stores through the one
 recorder (``modelswap.recording``: redacted as ``redactor`` says, observations written behind)
 so an interrupt leaves every finished observation stored.
-What it is not: the CLI (``modelswap.cli``) nor comparison.
+What it is not: the CLI (``modelswap.cli``) nor comparison, nor replaying conversations turn by turn
+(``modelswap.handoff``, which records through ``record_jobs``).
 
 Sample 0 of an arm takes the arm's role; with ``repeat >= 2`` on the primary, samples 1
 and up are stored with role ``replica``: the noise floor the comparison subtracts.
@@ -40,6 +41,8 @@ class RecordResult:
     recorded: int
     errors: int
     elapsed_s: float
+    blocked: int = 0
+    """``record --handoff``: turns not recorded because an earlier answer they build on is missing or failed."""
 
     @property
     def complete(self) -> bool:
@@ -93,21 +96,29 @@ async def record(requests: Sequence[ChatRequest], backend: Backend, store: Store
     counts = {"recorded": 0, "errors": 0}
     await recorder.start()
     try:
-        jobs = iter(todo)
-        workers = [asyncio.create_task(_work(jobs, backend, recorder, run, role, counts, on_observation))
-                   for _ in range(min(concurrency, len(todo)))]
-        try:
-            await asyncio.gather(*workers)
-        finally:
-            for worker in workers:
-                worker.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
+        await record_jobs(todo, backend, recorder, run=run, role=role, concurrency=concurrency, counts=counts,
+                          on_observation=on_observation)
     finally:
         await recorder.close()
     return RecordResult(run=run, arm=backend.arm, planned=len(todo),
                         already_recorded=len(requests) * repeat - len(todo),
                         recorded=counts["recorded"], errors=counts["errors"],
                         elapsed_s=time.perf_counter() - started)
+
+
+async def record_jobs(todo: Sequence[tuple[ChatRequest, int]], backend: Backend, recorder: Recorder, *, run: str,
+                      role: Role, concurrency: int, counts: dict[str, int], on_observation: Progress | None) -> None:
+    """Record every (request, sample) of ``todo`` through ``backend``, ``concurrency`` at a time, into the started
+    ``recorder``; ``counts`` gains ``recorded`` and ``errors``."""
+    jobs = iter(todo)
+    workers = [asyncio.create_task(_work(jobs, backend, recorder, run, role, counts, on_observation))
+               for _ in range(min(concurrency, len(todo)))]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
 
 
 async def _work(jobs: Iterator[tuple[ChatRequest, int]], backend: Backend, recorder: Recorder, run: str,

@@ -30,6 +30,27 @@ def message_text(message: dict[str, Any]) -> str:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Turn:
+    """Where a request stands in a conversation replayed by ``record --handoff``: its conversation's id,
+    its turn ``number`` (1 for the first user message) of ``turns``, and the ``handoff`` K (the primary
+    answered turns 1..K, the candidate answers from K+1). Stored with the request (docs/formats.md)."""
+
+    conversation: str
+    number: int
+    turns: int
+    handoff: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"conversation": self.conversation, "number": self.number, "turns": self.turns,
+                "handoff": self.handoff}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Turn:
+        return cls(conversation=str(data["conversation"]), number=int(data["number"]), turns=int(data["turns"]),
+                   handoff=int(data["handoff"]))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class ChatRequest:
     """One chat request as traffic holds it: OpenAI-shaped messages plus parameters.
 
@@ -38,6 +59,7 @@ class ChatRequest:
     contract where the user knows it (docs/formats.md: traffic); it is never sent upstream.
     ``assignment`` is how a gateway's rollout assigned the request (arm, bucket, keyed, key source,
     segment, percent, status, version: docs/formats.md), None elsewhere; stored with the request.
+    ``turn`` places a request of ``record --handoff`` in its conversation (``Turn``), None elsewhere.
     """
 
     id: str
@@ -46,6 +68,7 @@ class ChatRequest:
     category: str = "default"
     expect: dict[str, Any] = field(default_factory=dict)
     assignment: dict[str, Any] | None = None
+    turn: Turn | None = None
 
     def last_user_text(self) -> str:
         """The text of the last user message, or "" when there is none."""
@@ -58,7 +81,7 @@ class ChatRequest:
         return [text for text in (*texts, self.last_user_text()) if text]
 
     def to_json(self) -> dict[str, Any]:
-        """The traffic-line form of this request (with ``assignment`` only when it has one)."""
+        """The traffic-line form of this request (with ``assignment`` and ``turn`` only when it has them)."""
         data = {
             "id": self.id,
             "messages": list(self.messages),
@@ -68,6 +91,8 @@ class ChatRequest:
         }
         if self.assignment is not None:
             data["assignment"] = self.assignment
+        if self.turn is not None:
+            data["turn"] = self.turn.to_json()
         return data
 
 

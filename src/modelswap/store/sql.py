@@ -40,6 +40,7 @@ from modelswap.types import (
     ObservationKey,
     RolloutState,
     StoredObservation,
+    Turn,
     Usage,
 )
 
@@ -445,8 +446,10 @@ def request_from_json(text: str) -> ChatRequest:
 
 def request_from_data(data: dict[str, Any]) -> ChatRequest:
     """A request back from its ``ChatRequest.to_json`` form."""
+    turn = data.get("turn")
     return ChatRequest(id=data["id"], messages=tuple(data["messages"]), params=data["params"],
-                       category=data["category"], expect=data["expect"], assignment=data.get("assignment"))
+                       category=data["category"], expect=data["expect"], assignment=data.get("assignment"),
+                       turn=None if turn is None else Turn.from_json(turn))
 
 
 def observation_row(stored: StoredObservation, recorded_at: float) -> tuple[Any, ...]:
