@@ -6,15 +6,24 @@ turns after K = 1; what each simulator arm received is kept by wrapping ``SimBac
 
 from __future__ import annotations
 
+import functools
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from modelswap.backends.sim import SimBackend
 from modelswap.cli import app
+from modelswap.compare.checks import default_comparators
+from modelswap.compare.gate import load_policy
+from modelswap.compare.pipeline import compare_trials
+from modelswap.compare.source import StoreSource, trials_from_store
+from modelswap.compare.stream import compare_stream
+from modelswap.report.json import render_json
 from modelswap.store import open_store
 from modelswap.types import ChatRequest, Observation
 
@@ -104,3 +113,58 @@ def test_record_handoff_refuses_an_arm_without_a_primary(tmp_path: Path) -> None
     assert done.exit_code == 3
     assert "--handoff: arm 'b' is not a primary and no route has it as a candidate; say which with --primary ARM" \
         in done.stderr.replace("\n", " ")
+
+
+def test_compare_of_a_handoff_run_reports_every_turn_after_the_handoff(
+        tmp_path: Path, received: dict[tuple[str, str, int], tuple[dict[str, Any], ...]]) -> None:
+    path = config(tmp_path)
+    for arm in ("gpt", "smol"):
+        assert record(path, arm, *(["--repeat", "2"] if arm == "gpt" else [])).exit_code == 0
+    done = runner.invoke(app, ["compare", "-c", str(path), "--run", "h", "--baseline", "gpt", "--candidate", "smol",
+                               "--no-semantic", "--json", str(tmp_path / "r.json"), "--markdown",
+                               str(tmp_path / "r.md"), "--html", str(tmp_path / "r.html")],
+                         env={"COLUMNS": "200"})
+    assert done.exit_code == 0, done.output
+    assert "10 turn(s) up to the handoff were answered by the primary only" in done.stderr
+    assert "turns (record --handoff), in conversation order" in done.stdout
+    report = orjson.loads((tmp_path / "r.json").read_bytes())
+    assert report["source"]["problems"] == {"before_handoff": 10}
+    assert report["summary"]["trials"] == 24
+    turns = report["summary"]["turns"]
+    assert list(turns) == ["2", "3", "4"]
+    for number, row in turns.items():
+        mine = [t for t in report["trials"] if t["turn"]["number"] == int(number)]
+        assert row["trials"] == len(mine) == {"2": 10, "3": 10, "4": 4}[number]
+        assert row["verdicts"] == {v: sum(t["verdict"] == v for t in mine)
+                                   for v in ("regression", "novel", "improvement", "neutral")}
+        assert row["regression_rate"] == row["verdicts"]["regression"] / row["trials"]
+        assert row["ci95"][0] <= row["regression_rate"] <= row["ci95"][1]
+        assert row["noise"] is not None  # the primary was recorded twice
+    assert {t["turn"]["handoff"] for t in report["trials"]} == {1}
+    assert sum(row["verdicts"]["regression"] for row in turns.values()) == report["summary"]["verdicts"]["regression"]
+    markdown = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "### Turns (record --handoff), in conversation order" in markdown
+    assert markdown.count("\n| 2 | 10 |") == 1 and markdown.count("\n| 4 | 4 |") == 1
+    assert '<h2 id="turns">' in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_a_handoff_run_streamed_and_in_memory_give_the_same_report(
+        tmp_path: Path, received: dict[tuple[str, str, int], tuple[dict[str, Any], ...]]) -> None:
+    path = config(tmp_path)
+    for arm in ("gpt", "smol"):
+        assert record(path, arm, *(["--repeat", "2"] if arm == "gpt" else [])).exit_code == 0
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    with open_store(url) as store:
+        stored = trials_from_store(store, run="h", baseline="gpt", candidate="smol")
+        assert (len(stored.trials), stored.missing_candidate) == (24, 0)
+        reference = render_json(compare_trials(stored.trials, baseline="gpt", candidate="smol",
+                                               replica=stored.replica, policy=load_policy(),
+                                               comparators=default_comparators(semantic=False)))
+        assert b'"turns"' in reference
+        for batch_size in (1, 7, 500):
+            source = StoreSource(store, url=url, run="h", baseline="gpt", candidate="smol")
+            report = compare_stream(source, baseline="gpt", candidate="smol", replica=source.replica,
+                                    policy=load_policy(), batch_size=batch_size, workers=1,
+                                    comparators=functools.partial(default_comparators, semantic=False))
+            assert report.source["problems"] == {"before_handoff": 10}
+            assert render_json(replace(report, source={})) == reference

@@ -48,7 +48,7 @@ from modelswap.store import open_store
 
 SHOWN_PROBLEMS = 20
 """Problems printed one by one (bad lines, corrupt rows); the rest are counted."""
-COUNTED_ONLY = frozenset({"no_baseline", "no_candidate"})
+COUNTED_ONLY = frozenset({"no_baseline", "no_candidate", "before_handoff"})
 STATE_DIR_ENV = "MODELSWAP_STATE_DIR"
 """Where ``compare`` keeps its checkpoints (default ``.modelswap`` in the working directory)."""
 
@@ -303,6 +303,9 @@ def _report_counts(report: Comparison, errors: Console) -> None:
     if problems.get("no_baseline") or problems.get("no_candidate"):
         errors.print(f"[yellow]{problems.get('no_baseline', 0)} request(s) lack a baseline observation and "
                      f"{problems.get('no_candidate', 0)} a candidate one; compared {report.summary.trials}[/]")
+    if problems.get("before_handoff"):
+        errors.print(f"[dim]{problems['before_handoff']} turn(s) up to the handoff were answered by the primary "
+                     "only (record --handoff): not compared[/]")
     for kind in ("corrupt_request", "corrupt_observation"):
         if problems.get(kind):
             errors.print(f"[yellow]{problems[kind]} {kind.replace('_', ' ')} row(s) skipped[/]")

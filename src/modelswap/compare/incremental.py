@@ -41,7 +41,7 @@ from modelswap.compare.state import LISTED, ComparisonState
 from modelswap.compare.stream import ComparatorFactory, Tick, Warn, compare_stream
 from modelswap.store import Store
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: the summary columns hold each trial's turn
 SETTLE_S = 60.0
 """How long after a request is saved its shadows may still answer (the route's ``shadow.timeout_s`` is 30 s by
 default, and the recorder writes within a second): younger requests missing a side are left for the next update."""

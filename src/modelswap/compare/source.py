@@ -12,7 +12,8 @@ time (keyset pagination in saved order, ``Store.request_keys``), each page loade
 compared. What a page cannot use is counted and named, never fatal: a request row whose JSON
 cannot be read (``corrupt_request``), an observation row that cannot be read
 (``corrupt_observation``: that side is then missing), requests without a baseline or a candidate
-observation (``no_baseline``, ``no_candidate``); before the first page it counts observations
+observation (``no_baseline``, ``no_candidate``; a turn of ``record --handoff`` up to its handoff has no
+candidate by design and is counted apart, ``before_handoff``); before the first page it counts observations
 whose request is missing (``orphans``: they cannot be compared) and a run without any replica
 (``no_replica``: the noise floor is unknown). The counts go to the report's ``source.problems``.
 
@@ -35,12 +36,12 @@ from modelswap.compare.model import Outcome, Trial
 from modelswap.errors import ModelswapError
 from modelswap.store.base import Store
 from modelswap.store.sql import request_from_json
-from modelswap.types import StoredObservation
+from modelswap.types import ChatRequest, StoredObservation
 
 if TYPE_CHECKING:
     from modelswap.compare.stream import Context, Loaded
 
-PAGE_PROBLEMS = ("corrupt_request", "corrupt_observation", "no_baseline", "no_candidate")
+PAGE_PROBLEMS = ("corrupt_request", "corrupt_observation", "no_baseline", "no_candidate", "before_handoff")
 
 
 class RunNotReady(ModelswapError):
@@ -83,7 +84,7 @@ def trials_from_store(store: Store, *, run: str, baseline: str, candidate: str, 
                             more_replicas=tuple(Outcome.of(s.observation) for s in r[1:])))
     return StoredTrials(trials=tuple(trials), replica=replica_arm,
                         missing_baseline=sum((r.id, 0) not in base for r in requests),
-                        missing_candidate=sum((r.id, 0) not in cand for r in requests))
+                        missing_candidate=sum((r.id, 0) not in cand and not before_handoff(r) for r in requests))
 
 
 def _by_trial(observations: list[StoredObservation]) -> dict[tuple[str, int], StoredObservation]:
@@ -153,7 +154,7 @@ class StorePage:
         by_arm: dict[str, dict[str, dict[int, StoredObservation]]] = {arm: {} for arm in sides.arms()}
         for stored in scan.observations:
             by_arm[stored.key.arm].setdefault(stored.key.trial_id, {})[stored.key.sample] = stored
-        trials, locators, missing = [], [], {"no_baseline": 0, "no_candidate": 0}
+        trials, locators, missing = [], [], {"no_baseline": 0, "no_candidate": 0, "before_handoff": 0}
         for trial_id in self.ids:
             try:
                 request = request_from_json(texts[trial_id])
@@ -169,7 +170,10 @@ class StorePage:
                 for kind in trial:
                     missing[kind] += 1
         for kind, count in missing.items():
-            if count:
+            if count and kind == "before_handoff":
+                problems.append(Problem(kind=kind, count=count, message=f"run {run!r}: {count} turn(s) up to the "
+                                        "handoff were answered by the primary only (record --handoff); not compared"))
+            elif count:
                 side = sides.baseline if kind == "no_baseline" else sides.candidate
                 problems.append(Problem(kind=kind, count=count, message=f"run {run!r}: {count} request(s) have no "
                                         f"observation of arm {side!r}; not compared"))
@@ -182,6 +186,8 @@ def _trial(request: Any, by_arm: dict[str, dict[str, dict[int, StoredObservation
     base_samples = by_arm[sides.baseline].get(request.id, {})
     cand_samples = by_arm[sides.candidate].get(request.id, {})
     base, cand = base_samples.get(0), cand_samples.get(0)
+    if base is not None and cand is None and before_handoff(request):
+        return ["before_handoff"]
     if base is None or cand is None:
         return [kind for kind, found in (("no_baseline", base), ("no_candidate", cand)) if found is None]
     if sides.replica_from_baseline:
@@ -195,6 +201,11 @@ def _trial(request: Any, by_arm: dict[str, dict[str, dict[int, StoredObservation
                  replica=Outcome.of(replicas[0].observation) if replicas else None,
                  more_candidates=tuple(Outcome.of(o.observation) for o in _after(cand_samples, first=1)),
                  more_replicas=tuple(Outcome.of(o.observation) for o in replicas[1:]))
+
+
+def before_handoff(request: ChatRequest) -> bool:
+    """A turn of ``record --handoff`` the primary answers alone (turn number up to K): no candidate by design."""
+    return request.turn is not None and request.turn.number <= request.turn.handoff
 
 
 def _after(samples: dict[int, StoredObservation], *, first: int) -> list[StoredObservation]:
@@ -276,7 +287,7 @@ class StoreSource:
 
     def settled(self, keys: list[tuple[int, str, float]]) -> list[tuple[int, str, float]]:
         """The keys up to the first request saved after ``settled_before`` whose baseline or candidate has not
-        been observed yet (a shadow may still answer it)."""
+        been observed yet (a shadow may still answer it); a turn up to its handoff waits for its baseline only."""
         if self._settled_before is None:
             return keys
         young = [trial_id for _, trial_id, created in keys if created > self._settled_before]
@@ -286,10 +297,24 @@ class StoreSource:
         scan = self._store.scan_observations(self.run, young, [sides.baseline, sides.candidate])
         seen = {(s.key.trial_id, s.key.arm) for s in scan.observations if s.key.sample == 0}
         seen |= {(key.trial_id, key.arm) for key, _ in scan.corrupt if key.sample == 0}
+        alone = self._before_handoff(young)
         for index, (_, trial_id, created) in enumerate(keys):
-            if created > self._settled_before and not {(trial_id, sides.baseline), (trial_id, sides.candidate)} <= seen:
+            needed = {(trial_id, sides.baseline)} | (set() if trial_id in alone else {(trial_id, sides.candidate)})
+            if created > self._settled_before and not needed <= seen:
                 return keys[:index]
         return keys
+
+    def _before_handoff(self, trial_ids: list[str]) -> set[str]:
+        """Which of these requests are turns up to a handoff: they wait for their baseline only."""
+        out = set()
+        for trial_id, text in self._store.request_rows(self.run, [t for t in trial_ids if "#t" in t]):
+            try:
+                request = request_from_json(text)
+            except (KeyError, ValueError, TypeError):
+                continue
+            if before_handoff(request):
+                out.add(trial_id)
+        return out
 
     def review(self, batch: Any, digest: Digest) -> None:
         return None

@@ -4,7 +4,8 @@ What it is: ``summarize``, a pure function from triaged trials to a ``Summary``:
 (Wilson intervals; the replica's rates as the noise floor), every check whose two sides are
 booleans or numbers as a paired metric (McNemar exact and Newcombe's interval for rates, a paired
 bootstrap for means), latency and cost per task (Mann-Whitney and paired-bootstrap ratios), per
-category regression rates ranked, with a paired test against the replica and Holm's correction,
+category regression rates ranked, with a paired test against the replica and Holm's correction
+(and, for the turns of conversations replayed by ``record --handoff``, the same rows per turn number),
 and per-class precision and recall where gold labels exist. The request is the unit: every
 figure has one value per request. ``summarize_columns`` computes it all from the compact
 columns a streamed comparison fills (``modelswap.compare.summary_columns``); ``summarize``
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -109,6 +110,9 @@ class Summary:
     labels: dict[str, Any] = field(default_factory=dict)
     discordant: tuple[int, int] | None = None
     """Requests where only the candidate is a regression, and only the replica, by the request-level test."""
+    turns: dict[str, CategorySummary] = field(default_factory=dict)
+    """Per turn number (``"1"``, ``"2"``, ...), in turn order, rows like a category's; empty when no trial is a
+    turn of a conversation (``record --handoff``)."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Summary:
@@ -118,15 +122,19 @@ class Summary:
                    categories={n: CategorySummary.from_json(n, c) for n, c in data["categories"].items()},
                    noise_known=data.get("noise_floor") == "measured", replica_trials=int(data.get("replica_trials", 0)),
                    discordant=_pair(data.get("discordant")),
-                   labels=dict(data.get("labels") or {}))
+                   labels=dict(data.get("labels") or {}),
+                   turns={n: CategorySummary.from_json(n, t) for n, t in (data.get("turns") or {}).items()})
 
     def to_json(self) -> dict[str, Any]:
-        return {"trials": self.trials, "verdicts": self.verdicts,
+        data = {"trials": self.trials, "verdicts": self.verdicts,
                 "metrics": {name: m.to_json() for name, m in self.metrics.items()},
                 "categories": {name: c.to_json() for name, c in self.categories.items()},
                 "noise_floor": "measured" if self.noise_known else "unknown (no replica)",
                 "replica_trials": self.replica_trials, "labels": self.labels,
                 "discordant": list(self.discordant) if self.discordant else None}
+        if self.turns:
+            data["turns"] = {number: t.to_json() for number, t in self.turns.items()}
+        return data
 
 
 def summarize(triaged: Sequence[Triaged], noise: NoiseFloor, *, seed: int = 0) -> Summary:
@@ -153,7 +161,7 @@ def summarize_columns(columns: SummaryColumns, *, noise_known: bool, seed: int =
     return Summary(trials=columns.trials, verdicts=_counts(verdicts), metrics=metrics,
                    categories=_categories(columns), noise_known=noise_known,
                    replica_trials=int(np.count_nonzero(columns.codes("replica_verdict") >= 0)),
-                   labels=_labels(columns), discordant=_discordant(columns))
+                   labels=_labels(columns), discordant=_discordant(columns), turns=_turns(columns))
 
 
 Pending = tuple[str, tuple[stats.FloatArray, stats.FloatArray, stats.Statistic] | None,
@@ -283,13 +291,29 @@ def _cost_metrics(columns: SummaryColumns) -> list[Pending]:
 
 
 def _categories(columns: SummaryColumns) -> dict[str, CategorySummary]:
-    categories = columns.categories()
+    """Every category's row, most at risk first (highest regression rate, then most trials, then name)."""
+    rows = _slices(columns, columns.categories(), columns.category_codes.items())
+    rows.sort(key=lambda r: (-r.regression_rate, -r.trials, r.name))
+    return {r.name: r for r in rows}
+
+
+def _turns(columns: SummaryColumns) -> dict[str, CategorySummary]:
+    """Every turn number's row, in turn order (none when no trial is a turn)."""
+    numbers = sorted(int(n) for n in np.unique(columns.turns()) if n > 0)
+    return {r.name: r for r in _slices(columns, columns.turns(), [(str(n), n) for n in numbers])}
+
+
+def _slices(columns: SummaryColumns, groups: np.ndarray[tuple[int], np.dtype[np.int32]],
+            members: Iterable[tuple[str, int]]) -> list[CategorySummary]:
+    """One row per (name, code) of ``members`` over the trials whose ``groups`` value is the code: verdict counts,
+    the regression rate with its Wilson interval, the replica's rate, a paired test against it, Holm-adjusted
+    across the rows."""
     verdicts, replicas = columns.codes("verdict"), columns.codes("replica_verdict")
     paired_candidate, paired_replica = columns.codes("paired_candidate"), columns.codes("paired_replica")
     regression = CODES["regression"]
     rows = []
-    for name, code in columns.category_codes.items():
-        mine = categories == code
+    for name, code in members:
+        mine = groups == code
         items = verdicts[mine]
         if not len(items):
             continue
@@ -308,9 +332,7 @@ def _categories(columns: SummaryColumns) -> dict[str, CategorySummary]:
     tested = [r for r in rows if r.p_value is not None]
     adjusted = dict(zip([r.name for r in tested], stats.holm([r.p_value for r in tested if r.p_value is not None]),
                         strict=True))
-    rows = [_with_adjusted(r, adjusted.get(r.name)) for r in rows]
-    rows.sort(key=lambda r: (-r.regression_rate, -r.trials, r.name))
-    return {r.name: r for r in rows}
+    return [_with_adjusted(r, adjusted.get(r.name)) for r in rows]
 
 
 def _with_adjusted(row: CategorySummary, p_adjusted: float | None) -> CategorySummary:

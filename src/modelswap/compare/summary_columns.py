@@ -1,6 +1,7 @@
 """What the summary reads of every trial, in compact columns: numbers and codes, never a text.
 
-What it is: ``SummaryColumns``. Per trial: its category, its verdicts (the candidate's, the
+What it is: ``SummaryColumns``. Per trial: its category, its turn in a conversation (``record --handoff``;
+0 for a request that is not a turn), its verdicts (the candidate's, the
 replica's and the paired ones, as codes); per check, the paired baseline and candidate values
 in trial order (a byte per pair while they are booleans, two floats once a number appears), and
 the replica's; latency, completion tokens and cost of both sides; the gold-label tallies. A
@@ -91,6 +92,7 @@ class SummaryColumns:
     def __init__(self) -> None:
         self.category_codes: dict[str, int] = {}
         self.trial_category = array("i")
+        self.trial_turn = array("i")
         self.verdict = array("b")
         self.replica_verdict = array("b")
         self.paired_candidate = array("b")
@@ -107,6 +109,8 @@ class SummaryColumns:
     def add_trial(self, item: Compared) -> None:
         """What one compared trial contributes before triage."""
         self.trial_category.append(self.category_codes.setdefault(item.trial.category, len(self.category_codes)))
+        turn = item.trial.request.turn
+        self.trial_turn.append(0 if turn is None else turn.number)
         for finding in item.findings:
             if _comparable(finding.baseline, finding.candidate):
                 self.checks.setdefault(finding.check, Pairs()).add(finding.baseline, finding.candidate)
@@ -133,6 +137,7 @@ class SummaryColumns:
         """Append ``other``'s trials (and verdicts) after these."""
         codes = [self.category_codes.setdefault(name, len(self.category_codes)) for name in other.category_codes]
         self.trial_category.extend(codes[code] for code in other.trial_category)
+        self.trial_turn.extend(other.trial_turn)
         for mine, theirs in ((self.verdict, other.verdict), (self.replica_verdict, other.replica_verdict),
                              (self.paired_candidate, other.paired_candidate),
                              (self.paired_replica, other.paired_replica)):
@@ -150,6 +155,10 @@ class SummaryColumns:
 
     def categories(self) -> np.ndarray[tuple[int], np.dtype[np.int32]]:
         return np.frombuffer(self.trial_category, dtype=np.int32)
+
+    def turns(self) -> np.ndarray[tuple[int], np.dtype[np.int32]]:
+        """Each trial's turn number (0: not a turn of a conversation)."""
+        return np.frombuffer(self.trial_turn, dtype=np.int32)
 
 
 def _comparable(baseline: Any, candidate: Any) -> bool:

@@ -2,10 +2,11 @@
 
 What it is: ``render_html`` and ``write_html``. The page reads top to bottom like the other
 renderings: the decision and every gate check, the categories ranked by regression rate, the
-charts (inline SVG from ``svg``), the metrics, the worst trials side by side with their
-word-level differences marked, and the full trial list (capped). It loads nothing from the
-network (a Content-Security-Policy says so to the browser too), every string from data is
-escaped, and it reads completely without JavaScript (the one inline script only adds a filter).
+turns of a ``record --handoff`` run in order, the charts (inline SVG from ``svg``), the metrics, the
+worst trials side by side with their word-level differences marked, and the full trial list
+(capped). It loads nothing from the network (a Content-Security-Policy says so to the browser too),
+every string from data is escaped, and it reads completely without JavaScript (the one inline
+script only adds a filter).
 What it is not: the numbers (``model``, ``text``) or the charts' drawing (``svg``).
 """
 
@@ -95,8 +96,8 @@ footer{margin-top:40px;color:var(--muted);font-size:12px}
 
 def render_html(report: Comparison) -> str:
     """The report as one self-contained HTML page."""
-    body = "".join([_decision(report), _categories(report), _charts(report), _metrics(report), _worst(report),
-                    _trials(report), _footer(report)])
+    body = "".join([_decision(report), _categories(report), _turns(report), _charts(report), _metrics(report),
+                    _worst(report), _trials(report), _footer(report)])
     digest = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
     policy = (f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{digest}'; img-src data:; "
               "base-uri 'none'; form-action 'none'")
@@ -159,6 +160,24 @@ def _categories(report: Comparison) -> str:
             '<th class="num">replica</th><th class="num">novel</th><th class="num">improvement</th>'
             f'<th class="num">Holm p</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
             f'<p class="note">{note}</p></section>')
+
+
+def _turns(report: Comparison) -> str:
+    if not report.summary.turns:
+        return ""
+    rows = []
+    for t in report.summary.turns.values():
+        strip = interval(t.ci95, estimate=t.regression_rate, reference=t.noise, colour=VERDICT_COLOUR["regression"])
+        cells = "".join(f'<td class="num">{value}</td>' for value in (
+            t.trials, fmt_rate(t.regression_rate), f"{fmt_ci(t.ci95, rate=True)} {strip}", fmt_rate(t.noise),
+            *(t.verdicts.get(v, 0) for v in ("novel", "improvement", "neutral")), escape(fmt_num(t.p_adjusted))))
+        rows.append(f'<tr class="{"sig" if t.significant else ""}"><td>turn {escape(t.name)}</td>{cells}</tr>')
+    heads = "".join(f'<th class="num">{h}</th>' for h in ("trials", "regression", "95% CI", "replica", "novel",
+                                                           "improvement", "neutral", "Holm p"))
+    return ('<section><h2 id="turns">Turns, in conversation order</h2><table><thead><tr><th>turn</th>'
+            f'{heads}</tr></thead><tbody>{"".join(rows)}</tbody></table><p class="note">Conversations replayed '
+            "by record --handoff: each turn after the handoff, the candidate continuing its own conversation "
+            "against the primary continuing the primary's.</p></section>")
 
 
 def _charts(report: Comparison) -> str:

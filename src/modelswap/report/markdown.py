@@ -1,7 +1,8 @@
 """The Markdown report, for a pull-request comment.
 
 What it is: ``render_markdown``: the decision and every gate check first, then the
-categories ranked by regression rate, the key metrics, and the worst regressions side by side.
+categories ranked by regression rate, the turns of a ``record --handoff`` run in order, the key
+metrics, and the worst regressions side by side.
 What it is not: the full trial list (that is in the JSON and HTML reports).
 """
 
@@ -36,6 +37,13 @@ def render_markdown(report: Comparison, *, worst: int = 5) -> str:
     for c in summary.categories.values():
         lines.append(f"| {_cell(c.name)} | {c.trials} | {fmt_rate(c.regression_rate)} | {fmt_ci(c.ci95, rate=True)} | "
                      f"{fmt_rate(c.noise)} | {fmt_num(c.p_adjusted)} |")
+    if summary.turns:
+        lines += ["", "### Turns (record --handoff), in conversation order", "",
+                  "| turn | trials | regression rate | 95% CI | replica | novel | improvement | neutral | Holm p |",
+                  "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [f"| {t.name} | {t.trials} | {fmt_rate(t.regression_rate)} | {fmt_ci(t.ci95, rate=True)} | "
+                  f"{fmt_rate(t.noise)} | {t.verdicts['novel']} | {t.verdicts['improvement']} | "
+                  f"{t.verdicts['neutral']} | {fmt_num(t.p_adjusted)} |" for t in summary.turns.values()]
     lines += ["", "### Metrics", "", "| metric | baseline | candidate | difference / ratio | 95% CI | noise | p |",
               "| --- | ---: | ---: | ---: | --- | ---: | ---: |"]
     lines += [f"| {' | '.join(_cell(cell) for cell in row)} |" for row in metric_rows(report)]

@@ -40,6 +40,7 @@ def to_json(comparison: Comparison) -> dict[str, Any]:
 
 def _trial(t: Triaged) -> dict[str, Any]:
     trial = t.compared.trial
+    turn = {} if trial.request.turn is None else {"turn": trial.request.turn.to_json()}
     return {
         "id": trial.id,
         "category": trial.category,
@@ -53,4 +54,5 @@ def _trial(t: Triaged) -> dict[str, Any]:
         "candidate_output": trial.candidate.output if trial.candidate.error is None else None,
         "baseline_error": trial.baseline.error,
         "candidate_error": trial.candidate.error,
+        **turn,
     }

@@ -1,4 +1,5 @@
-"""The terminal report: the decision, the gate checks, the categories at risk, metrics, the judge and the worst trials.
+"""The terminal report: the decision, the gate checks, the categories at risk, the turns of a handoff run, metrics,
+the judge and the worst trials.
 
 What it is: ``render_terminal`` with Rich tables. What it is not: a file format (JSON,
 Markdown and HTML live beside it).
@@ -24,8 +25,10 @@ _CLIP = 200
 
 def render_terminal(console: Console, report: Comparison, *, worst: int = 3) -> None:
     """Print the report."""
-    for part in (headline(report, title="modelswap compare"), gate_table(report.gate), category_table(report),
-                 metric_table(report)):
+    parts = [headline(report, title="modelswap compare"), gate_table(report.gate), category_table(report)]
+    if report.summary.turns:
+        parts.append(turn_table(report))
+    for part in (*parts, metric_table(report)):
         console.print(part)
     if report.judge is not None:
         console.print(Text(judge_line(report.judge)), highlight=False)
@@ -62,6 +65,19 @@ def category_table(report: Comparison, *, rows: int | None = None) -> Table:
                            fmt_rate(c.regression_rate), fmt_ci(c.ci95, rate=True), fmt_rate(c.noise),
                            str(c.verdicts["novel"]), str(c.verdicts["improvement"]), fmt_num(c.p_adjusted))
     return categories
+
+
+def turn_table(report: Comparison) -> Table:
+    """The turns of conversations replayed by ``record --handoff``, in order: where the candidate starts to break."""
+    turns = Table(title="turns (record --handoff), in conversation order", title_justify="left")
+    for column in ("turn", "trials", "regression", "95% CI", "replica", "novel", "improvement", "neutral", "Holm p"):
+        turns.add_column(column, justify="left" if column == "turn" else "right")
+    for t in report.summary.turns.values():
+        turns.add_row(Text(t.name, style="bold red" if t.significant else ""), str(t.trials),
+                      fmt_rate(t.regression_rate), fmt_ci(t.ci95, rate=True), fmt_rate(t.noise),
+                      str(t.verdicts["novel"]), str(t.verdicts["improvement"]), str(t.verdicts["neutral"]),
+                      fmt_num(t.p_adjusted))
+    return turns
 
 
 def metric_table(report: Comparison) -> Table:
