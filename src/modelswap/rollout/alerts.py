@@ -3,7 +3,8 @@
 What it is: ``Alerts``, built from ``alerts.webhooks``. ``notify(entry)`` takes the audit entry of a
 transition just written (the admin API's, the controller's: ``rollout.control.apply`` returns it),
 counts it by route and action, and when it is one to alert on (``alerted``: ``rollback``, ``pause``,
-``promote``, ``guard_breach``, or any transition that ends ``promoted``) queues one post per webhook.
+``promote``, ``guard_breach``, ``drift`` (a promoted route's drift check said no_go), or any transition
+that ends ``promoted`` from another status) queues one post per webhook.
 A daemon thread of its own sends them, each with a timeout (``timeout_s``) and at most ``attempts``
 tries (a connection error, a timeout or a 5xx/429 answer is tried again after ``backoff_s``, doubled
 each time); what still fails, or finds the queue full, is counted in ``failed``. ``notify`` never
@@ -38,7 +39,7 @@ from modelswap.types import AuditEntry
 logger = logging.getLogger(__name__)
 
 SCHEMA = "modelswap.rollout-alert/v1"
-ALERTED_ACTIONS = frozenset({"rollback", "pause", "promote", "guard_breach"})
+ALERTED_ACTIONS = frozenset({"rollback", "pause", "promote", "guard_breach", "drift"})
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 Post = Callable[[str, dict[str, Any], float], int]  # (url, JSON body, timeout_s) -> HTTP status; raises httpx.HTTPError
@@ -82,7 +83,7 @@ class Alert:
 
 
 def alerted(entry: AuditEntry) -> bool:
-    """Whether a transition is alerted: a rollback, pause, promotion (by hand or by advancing) or breached guard."""
+    """Whether a transition is alerted: a rollback, pause, promotion (by hand or advancing), breached guard, drift."""
     return entry.action in ALERTED_ACTIONS or (entry.to_status == "promoted" and entry.from_status != "promoted")
 
 

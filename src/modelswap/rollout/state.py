@@ -20,12 +20,15 @@ resume        paused                                    running (shadow at 0%); 
 rollback      any but rolled_back                       0%, stage -1, rolled_back
 guard_breach  any but rolled_back                       as rollback (the controller's rollback on a guard)
 advance       shadow, running (not at the last stage)   the next stage's percent; promoted if it is the last
+drift         promoted                                  unchanged (100%, promoted, the same stage and
+                                                        stage start): the record of a drift check's
+                                                        no_go (``modelswap.rollout.drift``)
 ============  ========================================  =============================================
 
 A state always carries the plan's candidate after a write. ``promote``, ``resume`` and ``advance``
 refuse a state that serves another candidate than the plan's (the configuration changed under a
 running rollout): roll back or set a percentage first, so the change is deliberate and audited.
-Every transition, even one that changes nothing (``set`` to the current percentage), writes a new
+Every transition, even one that changes nothing (``set`` to the current percentage, ``drift``), writes a new
 version and one audit entry.
 """
 
@@ -41,8 +44,8 @@ from modelswap.types import AuditEntry, RolloutState, RolloutStatus
 __all__ = ["ACTIONS", "Action", "ActionKind", "AuditEntry", "RolloutState", "RolloutStatus", "initial_state",
            "stage_at", "transition"]
 
-ActionKind = Literal["set", "promote", "pause", "resume", "rollback", "advance", "guard_breach"]
-ACTIONS: tuple[ActionKind, ...] = ("set", "promote", "pause", "resume", "rollback", "advance", "guard_breach")
+ActionKind = Literal["set", "promote", "pause", "resume", "rollback", "advance", "guard_breach", "drift"]
+ACTIONS: tuple[ActionKind, ...] = ("set", "promote", "pause", "resume", "rollback", "advance", "guard_breach", "drift")
 FULL_BP = 10_000
 
 
@@ -158,5 +161,15 @@ def _advance(state: RolloutState, plan: RolloutConfig, action: Action) -> _Move:
                  status="promoted" if last else "running", stage_started_at=action.at)
 
 
+def _drift(state: RolloutState, plan: RolloutConfig, action: Action) -> _Move:
+    if state.status != "promoted":
+        raise _refused(state, action, f"a drift is recorded for a promoted rollout only (it is {state.status})")
+    if state.candidate != plan.candidate:
+        raise _refused(state, action, f"the store serves {state.candidate!r} but the configuration names "
+                                      f"{plan.candidate!r}; a drift entry would rewrite the candidate")
+    return _Move(percent_bp=state.percent_bp, stage=state.stage, status=state.status,
+                 stage_started_at=state.stage_started_at)
+
+
 _RULES = {"set": _set, "promote": _promote, "pause": _pause, "resume": _resume, "rollback": _rollback,
-          "guard_breach": _rollback, "advance": _advance}
+          "guard_breach": _rollback, "advance": _advance, "drift": _drift}
