@@ -10,7 +10,8 @@ import modelswap
 
 PACKAGE = Path(modelswap.__file__).parent
 COMMAND_LINE = frozenset({"modelswap.cli", "modelswap.cli_compare", "modelswap.cli_rollout", "modelswap.cli_watch",
-                          "modelswap.cli_rollout_control", "modelswap.demo", "modelswap.__main__"})
+                          "modelswap.cli_rollout_control", "modelswap.cli_rollout_drift", "modelswap.demo",
+                          "modelswap.__main__"})
 
 
 def module_name(path: Path) -> str:

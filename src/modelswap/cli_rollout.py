@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from modelswap.cli_rollout_control import register_control
+from modelswap.cli_rollout_drift import register_drift
 from modelswap.compare.gate import load_policy
 from modelswap.config import RolloutConfig, SimArm, config_path, load_settings, percent_to_bp
 from modelswap.errors import ConfigError
@@ -54,6 +55,7 @@ def register(app: typer.Typer, *, out: Console, err: Console) -> None:
     rollout_app = typer.Typer(no_args_is_help=True, help="A route's canary rollout: status and manual control.")
     app.add_typer(rollout_app, name="rollout")
     register_control(rollout_app, out=out, err=err)
+    register_drift(rollout_app, out=out, err=err)
 
     def act(kind: ActionKind, route: str, config: Path | None, reason: str, actor: str | None,
             percent: float | None = None) -> None:

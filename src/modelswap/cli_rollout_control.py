@@ -4,6 +4,8 @@ What it is: the loop around ``modelswap.rollout.live.LiveController``: every ``-
 seconds it decides every running rollout of the configuration from the live figures the gateways
 stored (advance, promote, pause, roll back, breached guard), writes and alerts each decision, and
 prints one line per route and look; ``--once`` looks once (for cron or a test). Run one per store.
+Promoted routes with a ``drift:`` block are checked for drift every ``drift.every`` in the same loop
+(``modelswap.rollout.drift``), one line per check.
 What it is not: the rules (``modelswap.rollout.controller``) or the reading of figures
 (``modelswap.rollout.live``).
 """
@@ -73,6 +75,10 @@ def register_control(rollout_app: typer.Typer, *, out: Console, err: Console) ->
 def tick_line(tick: Tick) -> str:
     """One line: when, the route, what each arm served at this stage, and the decision or ``watching``."""
     figures = tick.figures
+    if tick.drift is not None:
+        alerted = f" (audited as drift, version {tick.entry.version}, and alerted)" if tick.entry is not None else ""
+        return (f"{datetime.now().strftime('%H:%M:%S')} {tick.route}: drift check of {tick.drift.arm} "
+                f"(run {tick.drift.run}): {tick.drift.reason}{alerted}")
     head = (f"{datetime.now().strftime('%H:%M:%S')} {tick.route}: {figures.candidate_arm} "
             f"{figures.candidate.requests} served ({figures.candidate.errors} errors), {figures.primary_arm} "
             f"{figures.primary.requests} ({figures.primary.errors} errors)")

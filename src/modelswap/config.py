@@ -237,6 +237,24 @@ class GuardsConfig(_Strict):
     p95_latency_ratio: float | None = Field(default=None, gt=0)
 
 
+class DriftConfig(_Strict):
+    """Watching a promoted route: every ``every`` seconds, ``sample`` recorded requests are asked of the serving arm
+    again (twice) and compared with its recorded answers (``modelswap.rollout.drift``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    sample: int = Field(default=50, ge=1, le=10_000)
+    every_s: float = Field(default=3600.0, alias="every")
+
+    @field_validator("every_s", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> float:
+        seconds = parse_duration_s(value)
+        if seconds < 60:
+            raise ValueError(f"must be at least 60 seconds (a check costs 2 calls per sampled request), got {value!r}")
+        return seconds
+
+
 DEFAULT_STAGES = (StageConfig(percent=1), StageConfig(percent=5), StageConfig(percent=25), StageConfig(percent=50),
                   StageConfig(percent=100))
 
@@ -248,6 +266,7 @@ class RolloutConfig(_Strict):
     ``{"metadata": "conversation_id"}``), as ``modelswap.rollout.assignment.Sticky(**sticky)`` takes it.
     ``salt`` (optional) goes into the assignment hash with the route's name: a new salt redraws which
     keys get the candidate. ``gate`` is ``default`` (the shipped policy) or a policy YAML path.
+    ``drift`` (optional, off when absent) watches the route once promoted: ``DriftConfig``.
     """
 
     candidate: str
@@ -257,6 +276,7 @@ class RolloutConfig(_Strict):
     guards: GuardsConfig = GuardsConfig()
     gate: str = Field(default="default", min_length=1)
     salt: str | None = Field(default=None, min_length=1)
+    drift: DriftConfig | None = None
 
     @field_validator("sticky")
     @classmethod

@@ -22,10 +22,17 @@ The shadow comparison is a fixed-sample test (the compare gate): read at every t
 raise its false-alarm rate with every look. It is read when the run has grown past the next of
 ``SHADOW_LOOKS`` (300, 1,000, 3,000, 10,000, 30,000, 100,000 requests, then every 100,000), and
 the last reading stands in between.
+
+Drift. A ``promoted`` route whose plan has a ``drift:`` block is checked by
+``modelswap.rollout.drift.check_drift`` in the same tick, once ``drift.every`` has passed since
+the controller started or the route was promoted (whichever is later), then every ``drift.every``
+after the last check; the time of the next check is kept in memory only (a restarted controller
+waits ``every`` again). The check calls the serving arm, so it blocks the tick while it runs.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -33,14 +40,19 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from modelswap.backends import build_backend
+from modelswap.backends.base import Backend
 from modelswap.compare.gate import Policy
 from modelswap.compare.incremental import IncrementalComparison
 from modelswap.compare.source import RunNotReady
 from modelswap.compare.stream import ComparatorFactory
 from modelswap.config import RolloutConfig, RouteConfig, Settings
+from modelswap.errors import RolloutError
+from modelswap.recording import redactor_for
 from modelswap.rollout.alerts import Alerts
 from modelswap.rollout.control import apply
 from modelswap.rollout.controller import ControllerSettings, Decision, decide
+from modelswap.rollout.drift import DriftCheck, check_drift
 from modelswap.rollout.figures import Figures, Served, ShadowComparison
 from modelswap.rollout.state import Action
 from modelswap.store import Store
@@ -56,12 +68,16 @@ PAGE = 500
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Tick:
-    """What one tick did for one route: the decision (None: keep watching) and its audit entry."""
+    """What one tick did for one route: the decision (None: keep watching) and its audit entry.
+
+    ``drift`` is the drift check a promoted route had in this tick (its ``entry`` is the check's, for a
+    no_go; ``figures`` are then empty: a promoted route has no stage figures)."""
 
     route: str
     decision: Decision | None
     entry: AuditEntry | None
     figures: Figures
+    drift: DriftCheck | None = None
 
 
 @dataclass(kw_only=True, slots=True)
@@ -93,12 +109,15 @@ class LiveController:
     def __init__(self, store: Store, settings: Settings, *, url: str, policy: Policy,
                  comparators: ComparatorFactory, alerts: Alerts | None = None, actor: str = "controller",
                  controller: ControllerSettings | None = None, settle_s: float = SETTLE_S,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, backends: Callable[[str], Backend] | None = None) -> None:
         self.store, self.settings, self.url, self.policy = store, settings, url, policy
         self.comparators, self.alerts, self.actor = comparators, alerts, actor
         self.controller, self.settle_s, self.clock = controller or ControllerSettings(), settle_s, clock
+        self.backends = backends or self._backend
         self._stages: dict[str, _Stage] = {}
         self._shadows: dict[str, _Shadow] = {}
+        self._started = clock()
+        self._drift_due: dict[str, tuple[float, float]] = {}
 
     def routes(self) -> dict[str, RouteConfig]:
         """The routes with a rollout block."""
@@ -111,6 +130,13 @@ class LiveController:
             plan = route.rollout
             assert plan is not None
             state = self.store.rollout_state(name)
+            if state is not None and state.status == "promoted" and plan.drift is not None:
+                self._stages.pop(name, None)
+                check = self._watch(name, plan, state)
+                if check is not None:
+                    done.append(Tick(route=name, decision=None, entry=check.entry, drift=check,
+                                     figures=Figures.fresh(primary=route.primary, candidate=check.arm)))
+                continue
             if state is None or state.status != "running" or state.candidate != plan.candidate:
                 self._stages.pop(name, None)
                 continue
@@ -221,6 +247,39 @@ class LiveController:
         if report is not None:
             shadow.reading = ShadowComparison.of(report)
         return shadow.reading
+
+
+    def _watch(self, name: str, plan: RolloutConfig, state: RolloutState) -> DriftCheck | None:
+        """The route's drift check when one is due (module docstring), else None."""
+        assert plan.drift is not None
+        promoted_at = state.stage_started_at if state.stage_started_at is not None else state.updated_at
+        due = self._drift_due.get(name)
+        if due is None or due[0] != promoted_at:
+            due = self._drift_due[name] = (promoted_at, max(self._started, promoted_at) + plan.drift.every_s)
+        now = self.clock()
+        if now < due[1]:
+            return None
+        self._drift_due[name] = (promoted_at, now + plan.drift.every_s)
+        try:
+            return asyncio.run(self._check(name, plan, state.candidate, now))
+        except RolloutError as exc:  # the rollout moved while the check ran: nothing to record
+            logger.warning("drift check of route %s not recorded: %s", name, exc)
+            return None
+
+    async def _check(self, name: str, plan: RolloutConfig, arm: str, now: float) -> DriftCheck:
+        assert plan.drift is not None
+        backend = self.backends(arm)
+        try:
+            check = await check_drift(self.store, name, plan, backend, sample=plan.drift.sample, policy=self.policy,
+                                      comparators=self.comparators, at=now, actor=self.actor, alerts=self.alerts,
+                                      redactor=redactor_for(self.settings))
+        finally:
+            await backend.aclose()
+        logger.info("rollout %s: drift check %s (%s)", name, check.decision, check.reason)
+        return check
+
+    def _backend(self, arm: str) -> Backend:
+        return build_backend(arm, self.settings.arms[arm])
 
 
 def _next_look(current: int) -> int:
