@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from modelswap.compare.checks.refusal import (
     _COMPILED,
     _FOR_ASCII,
+    _LITERALS,
     PHRASES,
     Refusal,
     RefusalComparator,
@@ -14,6 +18,8 @@ from modelswap.compare.checks.refusal import (
     _parser,
     detect_refusal,
     is_refusal,
+    normalise,
+    required_literal,
 )
 from modelswap.compare.model import Finding, Outcome
 from modelswap.types import ChatRequest
@@ -145,3 +151,29 @@ def test_ascii_text_is_searched_with_every_pattern_it_could_match_in_table_order
         kept = _FOR_ASCII[kind]
         assert [p for p in patterns if p in kept] == kept
         assert {language for language, _ in patterns} - {language for language, _ in kept} == {"ja", "ko", "ru", "zh"}
+
+
+@pytest.mark.parametrize(("pattern", "literal"), [
+    (r"\bi (?:can ?not|can't) help", "i can"), ("abc|abd", "ab"), ("abc|xyz", ""), ("ab?cd", "cd"),
+    (r"x\s+yz", "yz"), ("a", ""), ("(?:foo)bar", "foobar"), ("(foo)bar", "bar"), ("できません", "できません"),
+    ("[ab]cd[ef]", "cd"),
+])
+def test_a_pattern_names_the_characters_every_match_contains(pattern: str, literal: str) -> None:
+    assert required_literal(_parser.parse(pattern)) == literal
+
+
+def test_every_phrase_found_in_the_labelled_corpora_contains_its_pattern_literal() -> None:
+    texts = []
+    for corpus in ("pairs.jsonl", "noisy_pairs.jsonl"):
+        for line in (Path(__file__).parent / "data" / corpus).read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            texts += [(record.get(side) or {}).get("output") or "" for side in ("baseline", "candidate", "replica")]
+    openings = [normalise(text) for text in texts if text]
+    found = 0
+    for patterns in _COMPILED.values():
+        for _, pattern in patterns:
+            for opening in openings:
+                if pattern.search(opening):
+                    found += 1
+                    assert _LITERALS[pattern] in opening, (pattern.pattern, opening)
+    assert found > 50

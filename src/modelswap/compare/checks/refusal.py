@@ -215,6 +215,20 @@ def _ascii_possible(items: Any) -> bool:
     return True
 
 
+def required_literal(items: Any) -> str:
+    """The longest run of plain characters every match of the parsed pattern ``items`` contains ("" when it has
+    none of two characters or more): a pattern whose run is not in a text cannot match it, and ``in`` is cheaper
+    than a search."""
+    best, run = "", []
+    for op, value in items:
+        if str(op) == "LITERAL":
+            run.append(chr(value))
+            continue
+        best, run = max(best, "".join(run), key=len), []
+    best = max(best, "".join(run), key=len)
+    return best if len(best) >= 2 else ""
+
+
 _parser: Any = importlib.import_module("re._parser")  # the standard library's own regular-expression parser
 
 _FOR_ASCII: dict[Kind, list[tuple[str, re.Pattern[str]]]] = {
@@ -222,6 +236,10 @@ _FOR_ASCII: dict[Kind, list[tuple[str, re.Pattern[str]]]] = {
     for kind, patterns in _COMPILED.items()
 }
 """The patterns an ASCII text can match, in table order (an English answer is not searched for Japanese phrases)."""
+_LITERALS: dict[re.Pattern[str], str] = {
+    pattern: required_literal(_parser.parse(pattern.pattern)) if not pattern.flags & re.IGNORECASE else ""
+    for patterns in _COMPILED.values() for _, pattern in patterns
+}
 
 
 _SEARCH_ORDER: tuple[Kind, ...] = ("refusal", "disclaimer", "apology")  # the phrases that decide most, first
@@ -279,6 +297,8 @@ def detect_refusal(text: str | None) -> Refusal | None:
 def _first_phrase(kind: Kind, opening: str) -> str | None:
     """The first pattern of ``kind`` (in table order) found in ``opening``, as ``language: phrase``."""
     for language, pattern in _FOR_ASCII[kind] if opening.isascii() else _COMPILED[kind]:
+        if _LITERALS[pattern] not in opening:
+            continue
         match = pattern.search(opening)
         if match:
             return f"{language}: {match.group(0)}"
