@@ -246,7 +246,7 @@ def test_the_drift_block_is_optional_with_defaults_and_checked() -> None:
         "bot"].rollout.drift is None  # type: ignore[union-attr]
     drift = parse_settings(PLAN.replace("{sample: 50, every: 1h}", "{}"), path="m.yaml").routes[
         "bot"].rollout.drift  # type: ignore[union-attr]
-    assert drift is not None and (drift.sample, drift.every_s) == (50, 3600.0)
+    assert drift is not None and (drift.sample, drift.every_s) == (50, 21_600.0)
     with pytest.raises(ConfigError) as caught:
         parse_settings(PLAN.replace("every: 1h", "every: 30s"), path="m.yaml")
     assert str(caught.value) == ("m.yaml:11: routes.bot.rollout.drift.every: must be at least 60 seconds "

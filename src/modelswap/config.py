@@ -244,7 +244,7 @@ class DriftConfig(_Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     sample: int = Field(default=50, ge=1, le=10_000)
-    every_s: float = Field(default=3600.0, alias="every")
+    every_s: float = Field(default=21_600.0, alias="every")
 
     @field_validator("every_s", mode="before")
     @classmethod
