@@ -113,6 +113,12 @@ def test_record_handoff_refuses_an_arm_without_a_primary(tmp_path: Path) -> None
     assert done.exit_code == 3
     assert "--handoff: arm 'b' is not a primary and no route has it as a candidate; say which with --primary ARM" \
         in done.stderr.replace("\n", " ")
+    # without routes, --primary names the primary: itself to record it, then the arm that takes over
+    assert record(path, "a", "--primary", "a", "--repeat", "2").exit_code == 0
+    assert record(path, "b", "--primary", "a").exit_code == 0
+    with open_store(f"sqlite:///{tmp_path / 'm.db'}") as store:
+        roles = {(o.key.arm, o.key.sample, o.role) for o in store.observations("h")}
+    assert roles == {("a", 0, "primary"), ("a", 1, "replica"), ("b", 0, "candidate")}
 
 
 def test_compare_of_a_handoff_run_reports_every_turn_after_the_handoff(

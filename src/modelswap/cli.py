@@ -67,7 +67,7 @@ def record_command(
                                                 "the primary's stored answers.")] = None,
     primary: Annotated[str | None, typer.Option(help="With --handoff: the primary arm whose answers ARM takes "
                                                 "over from (default: the primary of the route ARM is a "
-                                                "candidate of).")] = None,
+                                                "candidate of); ARM itself: record ARM as the primary.")] = None,
 ) -> None:
     """Run TRAFFIC through ARM and store one observation per request (resumable)."""
     settings = load_settings(config)
@@ -145,7 +145,7 @@ def _record_handoff(settings: Settings, traffic: Path, *, arm: str, run: str, ha
     if not loaded.conversations:
         fail(f"{traffic}: no valid conversation")
     conversations = loaded.conversations[:limit] if limit is not None else loaded.conversations
-    role = settings.role_of(arm)
+    role = "primary" if primary == arm else settings.role_of(arm)
     source = None if role == "primary" else (primary or _primary_of(settings, arm))
     if source is not None:
         settings.arm(source)
