@@ -22,6 +22,7 @@ from modelswap.compare.checks import default_comparators
 from modelswap.compare.gate import load_policy
 from modelswap.compare.pipeline import compare_trials
 from modelswap.compare.source import StoreSource, trials_from_store
+from modelswap.compare.summary import Summary
 from modelswap.compare.stream import compare_stream
 from modelswap.report.json import render_json
 from modelswap.store import open_store
@@ -147,6 +148,7 @@ def test_compare_of_a_handoff_run_reports_every_turn_after_the_handoff(
         assert row["ci95"][0] <= row["regression_rate"] <= row["ci95"][1]
         assert row["noise"] is not None  # the primary was recorded twice
     assert {t["turn"]["handoff"] for t in report["trials"]} == {1}
+    assert Summary.from_json(report["summary"]).to_json()["turns"] == turns  # gate --report keeps them
     assert sum(row["verdicts"]["regression"] for row in turns.values()) == report["summary"]["verdicts"]["regression"]
     markdown = (tmp_path / "r.md").read_text(encoding="utf-8")
     assert "### Turns (record --handoff), in conversation order" in markdown
