@@ -22,8 +22,8 @@ from modelswap.compare.checks import default_comparators
 from modelswap.compare.gate import load_policy
 from modelswap.compare.pipeline import compare_trials
 from modelswap.compare.source import StoreSource, trials_from_store
-from modelswap.compare.summary import Summary
 from modelswap.compare.stream import compare_stream
+from modelswap.compare.summary import Summary
 from modelswap.report.json import render_json
 from modelswap.store import open_store
 from modelswap.types import ChatRequest, Observation
