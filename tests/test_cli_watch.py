@@ -118,14 +118,19 @@ def test_the_loop_sees_new_trials_and_leaves_a_checkpoint_for_compare(store_and_
     env = {**os.environ, "MODELSWAP_STATE_DIR": str(state), "COLUMNS": "200"}
     watch = subprocess.Popen([sys.executable, "-m", "modelswap", "watch", "bot", "-c", str(config), "--no-semantic",
                               "--settle", "0", "--interval", "0.5"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=env)
-    try:
+                             stderr=subprocess.PIPE, text=True, env=env,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # a shell started in
+    try:  # the background (as CI may be) hands its children SIGINT ignored: Ctrl-C is what this test sends
         time.sleep(4)
         simulate(url, 80, 200)
         time.sleep(4)
     finally:
         watch.send_signal(signal.SIGINT)
-        stdout, stderr = watch.communicate(timeout=60)
+        try:
+            stdout, stderr = watch.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            watch.kill()
+            stdout, stderr = watch.communicate()
     assert watch.returncode == 0, stderr
     assert "200 trial(s) compared" in stdout, stdout
     assert [p.name.startswith("compare-bot-") for p in state.iterdir()] == [True]

@@ -178,8 +178,10 @@ def test_a_stream_started_on_the_candidate_finishes_on_it_after_a_rollback(store
         # once the stream is assigned (the candidate takes 6 s to answer: room on a busy machine), roll back
         eventually(lambda: metric(url, 'modelswap_rollout_assigned_total{arm="cand",route="bot"}', 0.0) == 1.0)
         write(store_file, plan, "rollback")
-        eventually(lambda: arm_of(url, "user-2") == "primary")
+        # read from /metrics: a chat request would be served by the 6 s candidate until the rollback is seen
+        eventually(lambda: metric(url, 'modelswap_rollout_percent{route="bot"}', -1.0) == 0.0)
         obeyed_before_the_answer = not answered.is_set()
+        assert arm_of(url, "user-2") == "primary"
         running.join(30)
     assert obeyed_before_the_answer, "the candidate answered before the rollback was obeyed: nothing was tested"
     assert (got["status"], got["arm"]) == (200, "cand")
