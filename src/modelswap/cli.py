@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -17,7 +18,7 @@ import typer
 from rich.console import Console
 
 from modelswap import __version__
-from modelswap.backends import build_backend
+from modelswap.backends import Backend, build_backend
 from modelswap.cli_compare import register as register_compare
 from modelswap.cli_rollout import register as register_rollout
 from modelswap.cli_watch import register as register_watch
@@ -27,7 +28,7 @@ from modelswap.progress import ArmProgress, record_progress
 from modelswap.record import RecordResult, record
 from modelswap.recording import redactor_for
 from modelswap.report_stored import render_stored
-from modelswap.store import open_store
+from modelswap.store import Store, open_store
 from modelswap.traffic import Traffic, load_traffic
 
 EXIT_BAD_INPUT = 3
@@ -103,13 +104,19 @@ def _record(settings: Settings, traffic: Traffic, *, arm: str, run: str, repeat:
             retry_errors: bool) -> RecordResult:
     backend = build_backend(arm, settings.arm(arm))
     store = open_store(settings.store)
+    return _recording(settings, arm=arm, run=run, backend=backend, store=store, start=lambda line: record(
+        traffic.requests, backend, store, run=run, role=settings.role_of(arm), repeat=repeat,
+        concurrency=concurrency, retry_errors=retry_errors, on_observation=line.on_observation,
+        on_plan=line.on_plan, redactor=redactor_for(settings)))
+
+
+def _recording(settings: Settings, *, arm: str, run: str, backend: Backend, store: Store,
+               start: Callable[[ArmProgress], Awaitable[RecordResult]]) -> RecordResult:
+    """Run one recording with its progress line, then close the arm and the store; Ctrl-C says what is kept."""
 
     async def go(line: ArmProgress) -> RecordResult:
         try:
-            return await record(traffic.requests, backend, store, run=run, role=settings.role_of(arm),
-                                repeat=repeat, concurrency=concurrency, retry_errors=retry_errors,
-                                on_observation=line.on_observation, on_plan=line.on_plan,
-                                redactor=redactor_for(settings))
+            return await start(line)
         finally:
             await backend.aclose()
 
@@ -151,24 +158,10 @@ def _record_handoff(settings: Settings, traffic: Path, *, arm: str, run: str, ha
         settings.arm(source)
     backend = build_backend(arm, settings.arm(arm))
     store = open_store(settings.store)
-
-    async def go(line: ArmProgress) -> RecordResult:
-        try:
-            return await record_handoff(conversations, backend, store, run=run, role=role, handoff=handoff,
-                                        primary=source, repeat=repeat, concurrency=concurrency,
-                                        retry_errors=retry_errors, on_observation=line.on_observation,
-                                        on_plan=line.on_plan, redactor=redactor_for(settings))
-        finally:
-            await backend.aclose()
-
-    try:
-        with record_progress(err) as add_line:
-            return asyncio.run(go(add_line(arm, run)))
-    except KeyboardInterrupt:
-        fail(f"interrupted: every finished observation is stored in {settings.store}; "
-             "rerun the same command to resume", EXIT_INTERRUPTED)
-    finally:
-        store.close()
+    return _recording(settings, arm=arm, run=run, backend=backend, store=store, start=lambda line: record_handoff(
+        conversations, backend, store, run=run, role=role, handoff=handoff, primary=source, repeat=repeat,
+        concurrency=concurrency, retry_errors=retry_errors, on_observation=line.on_observation,
+        on_plan=line.on_plan, redactor=redactor_for(settings)))
 
 
 def _primary_of(settings: Settings, arm: str) -> str:
