@@ -232,3 +232,18 @@ def test_compare_continues_from_its_checkpoint_on_the_command_line(tmp_path: Pat
     assert json.loads((tmp_path / "second.json").read_bytes())["summary"]["trials"] == 260
     with open_store(url) as store:
         assert (tmp_path / "fresh.json").read_bytes().strip() == whole(store, url).strip()
+
+
+def test_an_idle_update_reads_nothing_the_size_of_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    with open_store(url) as store:
+        comparison = live(store, url)
+        write(store, list(REQUESTS[:40]))
+        first = comparison.update()
+
+        def whole_run(*args: object, **kwargs: object) -> None:
+            raise AssertionError("an idle update read the whole run")
+
+        for name in ("counts", "orphans", "observations"):
+            monkeypatch.setattr(store, name, whole_run)
+        assert comparison.update() is first and comparison.update() is first

@@ -80,6 +80,7 @@ class IncrementalComparison:
         self.pending = 0
         """Requests left for the next update at the last one (not settled yet)."""
         self.report: Comparison | None = None
+        self._source: StoreSource | None = None  # the last update's: its arms decide what a young request waits for
 
     @property
     def compared(self) -> int:
@@ -91,16 +92,16 @@ class IncrementalComparison:
         """Compare what arrived since the last update; the report over everything read so far (None while no trial
         has been compared). Raises ``RunNotReady`` while the run has no requests or no observation of an arm."""
         now = time.time() if now is None else now
+        if self.report is not None and self._source is not None and not self._grows(now):
+            return self.report
         source = StoreSource(self.store, url=self.url, run=self.run, baseline=self.baseline,
                              candidate=self.candidate, replica=self.replica, name=self.name, after=self.cursor,
                              done=self.state.items, settled_before=now - self.settle_s)
+        self._source = source
         before = self.state.items
         if self.first is None:
             keys = self.store.request_key_times(self.run, after=None, limit=1)
             self.first = keys[0] if keys else None
-        if self.report is not None and not self._grows(source):
-            self.pending = source.pending
-            return self.report
         report = compare_stream(source, baseline=self.baseline, candidate=self.candidate, replica=source.replica,
                                 policy=self.policy, comparators=self.comparators, workers=self.workers, tick=tick,
                                 warn=warn, listed=self.state.listed, state=self.state)
@@ -111,16 +112,18 @@ class IncrementalComparison:
             self.report = report
         return self.report
 
-    def _grows(self, source: StoreSource) -> bool:
-        """Whether the run has a settled request after the cursor (else the last report stands as it is)."""
+    def _grows(self, now: float) -> bool:
+        """Whether the run has a settled request after the cursor; else the last report stands as it is, and
+        nothing the size of the run is read (no counts, no orphans: an idle ``watch`` refresh costs two queries)."""
+        assert self._source is not None
         keys = self.store.request_key_times(self.run, after=self.cursor, limit=1)
         if not keys:
-            source.pending = 0
+            self.pending = 0
             return False
-        settled = source.settled(keys)
-        if not settled:
-            source.pending = source.total
-        return bool(settled)
+        if self._source.settled(keys, settled_before=now - self.settle_s):
+            return True
+        self.pending = max(self.store.request_count(self.run) - self.state.items, 0)
+        return False
 
     def save(self, path: Path) -> None:
         """Write the checkpoint atomically (a temporary file renamed over ``path``)."""

@@ -285,12 +285,15 @@ class StoreSource:
                 self.pending = max(self._total - self._done - read, 0)
                 return
 
-    def settled(self, keys: list[tuple[int, str, float]]) -> list[tuple[int, str, float]]:
-        """The keys up to the first request saved after ``settled_before`` whose baseline or candidate has not
-        been observed yet (a shadow may still answer it); a turn up to its handoff waits for its baseline only."""
-        if self._settled_before is None:
+    def settled(self, keys: list[tuple[int, str, float]], *, settled_before: float | None = None
+                ) -> list[tuple[int, str, float]]:
+        """The keys up to the first request saved after ``settled_before`` (default: this source's) whose baseline
+        or candidate has not been observed yet (a shadow may still answer it); a turn up to its handoff waits for
+        its baseline only."""
+        cutoff = self._settled_before if settled_before is None else settled_before
+        if cutoff is None:
             return keys
-        young = [trial_id for _, trial_id, created in keys if created > self._settled_before]
+        young = [trial_id for _, trial_id, created in keys if created > cutoff]
         if not young:
             return keys
         sides = self._sides
@@ -300,7 +303,7 @@ class StoreSource:
         alone = self._before_handoff(young)
         for index, (_, trial_id, created) in enumerate(keys):
             needed = {(trial_id, sides.baseline)} | (set() if trial_id in alone else {(trial_id, sides.candidate)})
-            if created > self._settled_before and not needed <= seen:
+            if created > cutoff and not needed <= seen:
                 return keys[:index]
         return keys
 
