@@ -12,6 +12,7 @@ What it is not: errors of an upstream model call. Those are data (``ErrorInfo`` 
      ├── StoreError           the store cannot be opened, migrated or written
      │    └── StoreUnavailable   (modelswap.store) it cannot be reached or written now; retry later
      ├── RolloutError         a rollout transition that is not allowed from the route's state
+     ├── PromptError          a prompt with no variant for a model, or variables that do not fit its template
      └── BackendError         an arm cannot be built (missing model file, missing extra)
 
 Each error renders as one line, suitable for a CLI to print as is.
@@ -40,6 +41,10 @@ class ConfigError(ModelswapError):
             where = f"{where}:{self.line}"
         head = ": ".join(part for part in (where, self.key) if part)
         return f"{head}: {self.message}" if head else self.message
+
+
+class PromptError(ModelswapError):
+    """A prompt that cannot serve a model or be rendered: names the prompt and what is missing or unknown."""
 
 
 class TrafficError(ModelswapError):
