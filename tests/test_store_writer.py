@@ -19,6 +19,7 @@ import pytest
 from modelswap.errors import StoreError
 from modelswap.store import ArmCount, CachedVerdict, Store, open_store
 from modelswap.store.base import StoreUnavailable
+from modelswap.store.prompts import PromptLabel, PromptVersion, VariantStatus
 from modelswap.store.writer import DROP_REASONS, BatchWriter, RequestWriter, WriteBehind, json_size
 from modelswap.types import AuditEntry, ChatRequest, Feedback, RolloutState, StoredObservation
 
@@ -91,6 +92,24 @@ class SpyStore(Store):
 
     def rollout_state(self, route: str) -> RolloutState | None:
         return self.inner.rollout_state(route)
+
+    def save_prompt_version(self, version: PromptVersion) -> bool:
+        return self.inner.save_prompt_version(version)
+
+    def prompt_versions(self, name: str | None = None, *, hash_prefix: str = "") -> list[PromptVersion]:
+        return self.inner.prompt_versions(name, hash_prefix=hash_prefix)
+
+    def set_prompt_label(self, label: PromptLabel) -> None:
+        self.inner.set_prompt_label(label)
+
+    def prompt_labels(self, name: str | None = None) -> list[PromptLabel]:
+        return self.inner.prompt_labels(name)
+
+    def set_variant_status(self, status: VariantStatus) -> None:
+        self.inner.set_variant_status(status)
+
+    def variant_statuses(self, name: str) -> list[VariantStatus]:
+        return self.inner.variant_statuses(name)
 
     def rollout_states(self) -> list[RolloutState]:
         return self.inner.rollout_states()

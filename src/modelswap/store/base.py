@@ -28,6 +28,10 @@ them with one query each.
 Feedback: ``save_feedback`` inserts users' scores (idempotent per feedback id), ``feedback(route,
 since=...)`` reads a route's, oldest first.
 
+Prompts: ``save_prompt_version`` stores an immutable version (saving its hash again writes nothing and
+returns False); ``set_prompt_label`` moves a label to a stored version (moving it back is the rollback);
+``set_variant_status`` records where a model's variant stands (``modelswap.store.prompts``).
+
 Rollout state: one row per route (``RolloutState``) written only by compare-and-set on its version
 (``write_rollout``), each write together with its ``AuditEntry``, so the audit log has exactly one
 entry per version and no write is lost to a concurrent one.
@@ -41,6 +45,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from modelswap.errors import StoreError
+from modelswap.store.prompts import PromptLabel, PromptVersion, VariantStatus
 from modelswap.types import AuditEntry, ChatRequest, Feedback, ObservationKey, RolloutState, StoredObservation
 
 
@@ -153,6 +158,30 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def feedback(self, route: str | None, *, since: float = 0.0) -> list[Feedback]:
         """The feedback on ``route`` (None: of no known route) posted at ``since`` or later, oldest first."""
+
+    @abc.abstractmethod
+    def save_prompt_version(self, version: PromptVersion) -> bool:
+        """Store a version; False (and nothing written) when its (name, hash) is already stored."""
+
+    @abc.abstractmethod
+    def prompt_versions(self, name: str | None = None, *, hash_prefix: str = "") -> list[PromptVersion]:
+        """Stored versions (of ``name``; whose hash starts with ``hash_prefix``), oldest first."""
+
+    @abc.abstractmethod
+    def set_prompt_label(self, label: PromptLabel) -> None:
+        """Point ``label.label`` of ``label.name`` at ``label.hash``; a ``StoreError`` if no such version is stored."""
+
+    @abc.abstractmethod
+    def prompt_labels(self, name: str | None = None) -> list[PromptLabel]:
+        """Labels (of ``name``), sorted by name and label."""
+
+    @abc.abstractmethod
+    def set_variant_status(self, status: VariantStatus) -> None:
+        """Record the status of one model key's variant of a stored version (the newest write wins)."""
+
+    @abc.abstractmethod
+    def variant_statuses(self, name: str) -> list[VariantStatus]:
+        """The variant statuses of ``name``'s versions, sorted by hash and model key."""
 
     @abc.abstractmethod
     def schema_version(self) -> int:

@@ -152,6 +152,39 @@ CREATE TABLE feedback (
 
 _FEEDBACK_BY_ROUTE = "CREATE INDEX feedback_route_at ON feedback (route, at)"
 
+# Prompts (modelswap.store.prompts): immutable versions keyed by (name, content hash), movable labels pointing at
+# one version each, and the status of each model's variant of a version.
+_PROMPT_VERSIONS = """
+CREATE TABLE prompt_versions (
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    content_json TEXT NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
+    created_by TEXT NOT NULL,
+    PRIMARY KEY (name, hash)
+)"""
+
+_PROMPT_LABELS = """
+CREATE TABLE prompt_labels (
+    name TEXT NOT NULL,
+    label TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL,
+    updated_by TEXT NOT NULL,
+    PRIMARY KEY (name, label)
+)"""
+
+_PROMPT_VARIANT_STATUS = """
+CREATE TABLE prompt_variant_status (
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    model_key TEXT NOT NULL,
+    status TEXT NOT NULL,
+    updated_at DOUBLE PRECISION NOT NULL,
+    updated_by TEXT NOT NULL,
+    PRIMARY KEY (name, hash, model_key)
+)"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, description="requests and observations",
               statements=(_REQUESTS, _OBSERVATIONS, _OBSERVATIONS_BY_ARM)),
@@ -165,6 +198,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               statements=(_ROLLOUT_STATE, _ROLLOUT_AUDIT)),
     Migration(version=6, description="user feedback on answers",
               statements=(_FEEDBACK, _FEEDBACK_BY_ROUTE)),
+    Migration(version=7, description="prompt versions, labels and variant statuses",
+              statements=(_PROMPT_VERSIONS, _PROMPT_LABELS, _PROMPT_VARIANT_STATUS)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

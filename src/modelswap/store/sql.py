@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from modelswap.errors import StoreError
-from modelswap.store import rollouts, schema
+from modelswap.store import prompts, rollouts, schema
 from modelswap.store.base import ArmCount, CachedVerdict, ObservationScan, Store, StoreUnavailable
 from modelswap.types import (
     AuditEntry,
@@ -335,6 +335,43 @@ class SQLStore(Store):
         found = [Feedback(id=i, request_id=r, route=rt, arm=a, trial_id=t, score=float(score), comment=c, at=float(at))
                  for i, r, rt, a, t, score, c, at in rows]
         return sorted(found, key=lambda f: (f.at, f.id))
+
+    def save_prompt_version(self, version: prompts.PromptVersion) -> bool:
+        row = prompts.version_row(version)
+        with self._transaction("save prompt version") as cursor:
+            cursor.execute(self._sql(prompts.INSERT_VERSION), row)
+            return bool(cursor.rowcount == 1)
+
+    def prompt_versions(self, name: str | None = None, *, hash_prefix: str = "") -> list[prompts.PromptVersion]:
+        where, params = ("", ()) if name is None else (" AND name = ?", (name,))
+        rows = self._fetch("read prompt versions", prompts.SELECT_VERSIONS + where, params)
+        found = [prompts.version_from_row(row) for row in rows if str(row[1]).startswith(hash_prefix)]
+        return sorted(found, key=lambda v: (v.name, v.created_at, v.hash))
+
+    def set_prompt_label(self, label: prompts.PromptLabel) -> None:
+        row = prompts.label_row(label)
+        with self._transaction("set prompt label") as cursor:
+            cursor.execute(self._sql(prompts.VERSION_EXISTS), (label.name, label.hash))
+            if not cursor.fetchall():
+                raise StoreError(f"prompt {label.name!r} has no stored version {label.hash}; push it first")
+            cursor.execute(self._sql(prompts.UPSERT_LABEL), row)
+
+    def prompt_labels(self, name: str | None = None) -> list[prompts.PromptLabel]:
+        where, params = ("", ()) if name is None else (" AND name = ?", (name,))
+        rows = self._fetch("read prompt labels", prompts.SELECT_LABELS + where, params)
+        return sorted((prompts.label_from_row(row) for row in rows), key=lambda label: (label.name, label.label))
+
+    def set_variant_status(self, status: prompts.VariantStatus) -> None:
+        row = prompts.status_row(status)
+        with self._transaction("set prompt variant status") as cursor:
+            cursor.execute(self._sql(prompts.VERSION_EXISTS), (status.name, status.hash))
+            if not cursor.fetchall():
+                raise StoreError(f"prompt {status.name!r} has no stored version {status.hash}; push it first")
+            cursor.execute(self._sql(prompts.UPSERT_STATUS), row)
+
+    def variant_statuses(self, name: str) -> list[prompts.VariantStatus]:
+        rows = self._fetch("read prompt variant statuses", prompts.SELECT_STATUSES, (name,))
+        return sorted((prompts.status_from_row(row) for row in rows), key=lambda s: (s.hash, s.model_key))
 
     def schema_version(self) -> int:
         with self._cursor("read schema version") as cursor:
