@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,18 @@ def test_the_name_must_be_the_file_name(tmp_path: Path) -> None:
         load_prompt(path)
     with pytest.raises(ConfigError, match=r"missing\.yaml: file not found$"):
         load_prompt(tmp_path / "missing.yaml")
+
+
+def test_docs_prompts_md_names_every_field_and_its_example_loads() -> None:
+    from modelswap.prompts.registry import Case, Prompt, Variant
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "prompts.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `([\w.]+)` \|", text, re.MULTILINE))
+    fields = set(Prompt.model_fields) | {f"variants.KEY.{name}" for name in Variant.model_fields}
+    assert fields - documented == set()
+    assert set(Case.model_fields) == {"name", "variables", "expect"}  # the cases row names all three
+    block = re.search(r"```yaml\n(.*?)```", text, re.DOTALL)
+    assert block is not None
+    prompt = parse_prompt(block.group(1))
+    assert variant_for(prompt, "gemma-3-270m", "gemma")[0] == "family:gemma"
+    assert "does **not** apply prompts" in text

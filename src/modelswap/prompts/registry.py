@@ -20,14 +20,14 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import orjson
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from modelswap.config import _first_error, _line
-from modelswap.errors import ConfigError, PromptError, TrafficError
+from modelswap.errors import ConfigError, PromptError
 from modelswap.traffic import _expect
 
 DEFAULT_KEY = "default"
@@ -218,7 +218,7 @@ def _check_expects(prompt: Prompt, path: str, root: yaml.Node | None) -> None:
     places: list[tuple[tuple[str, ...], dict[str, Any]]] = [(("expect",), prompt.expect)]
     places += [(("cases", str(i), "expect"), case.expect) for i, case in enumerate(prompt.cases)]
     for loc, expect in places:
-        def fail(message: str, where: str = "", loc: tuple[str, ...] = loc) -> TrafficError:
+        def fail(message: str, where: str = "", loc: tuple[str, ...] = loc) -> NoReturn:
             full = (*loc[:-1], *where.split(".")) if where else loc
             raise ConfigError(message, key=".".join(full), path=path, line=_line(root, full) or _line(root, loc))
 
