@@ -111,6 +111,10 @@ def test_list_show_and_a_label_moved_back(config: Path, tmp_path: Path) -> None:
     (("show", "classify-ticket", "--model", "m", "--var", "ticket"), "--var 'ticket': expected NAME=VALUE"),
     (("show", "classify-ticket", "--model", "m", "--var", "tiket=x"),
      "cannot render: missing variable(s) ticket; unknown variable(s) tiket"),
+    (("label", "classify-ticket", "production", ""), "prompt 'classify-ticket': '' is not a hash or a prefix of one "
+                                                     "(hex digits)"),
+    (("show", "classify-ticket", "--version", "6F2E"), "prompt 'classify-ticket': '6F2E' is not a hash or a prefix "
+                                                      "of one (hex digits)"),
     (("label", "classify-ticket", "production", "ffff"), "prompt 'classify-ticket' has no version ffff "
                                                          "(modelswap prompts push prompts/classify-ticket.yaml)"),
 ])
@@ -119,3 +123,19 @@ def test_refusals_name_what_is_wrong(config: Path, args: tuple[str, ...], messag
     result = invoke(*args, "-c", str(config))
     assert isinstance(result.exception, PromptError)
     assert str(result.exception) == message
+
+
+def test_a_prefix_naming_two_versions_is_refused(config: Path, tmp_path: Path) -> None:
+    pushed: dict[str, str] = {}
+    for i in range(40):  # versions until two share their first hex digit (deterministic: the hashes are)
+        path = edited(tmp_path, "by its topic.", f"by its topic ({i}).")
+        digest = content_hash(load_prompt(path))
+        assert invoke("push", str(path), "-c", str(config)).exit_code == 0
+        if digest[0] in pushed:
+            break
+        pushed[digest[0]] = digest
+    result = invoke("label", "classify-ticket", "production", digest[0], "-c", str(config))
+    assert isinstance(result.exception, PromptError)
+    assert str(result.exception) == f"prompt 'classify-ticket': {digest[0]} names 2 versions; give more of the hash"
+    done = invoke("label", "classify-ticket", "production", digest[:12], "-c", str(config))
+    assert done.output == f"classify-ticket: production -> {digest[:12]} (new label)\n"

@@ -13,6 +13,7 @@ prompt (it does not yet).
 from __future__ import annotations
 
 import getpass
+import re
 import time
 from pathlib import Path
 from typing import Annotated
@@ -122,6 +123,8 @@ def _find(store: Store, name: str, *, label: str | None = None, version: str | N
         if label not in pointed:
             raise PromptError(f"prompt {name!r} has no label {label!r} (it has {', '.join(sorted(pointed)) or 'none'})")
         version = pointed[label]
+    if version is not None and not re.fullmatch(r"[0-9a-f]{1,64}", version):
+        raise PromptError(f"prompt {name!r}: {version!r} is not a hash or a prefix of one (hex digits)")
     found = store.prompt_versions(name, hash_prefix=version or "")
     if not found:
         what = f"no version {version}" if version else "no stored version"
