@@ -60,7 +60,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
         return ticks[0] - 1
 
     monkeypatch.setattr("modelswap.cli_rollout._now", now)
-    monkeypatch.setattr("modelswap.cli_rollout.getpass.getuser", lambda: "ops")
+    monkeypatch.setattr("modelswap.rollout.control.getpass.getuser", lambda: "ops")
     yield ticks
 
 

@@ -12,7 +12,6 @@ prompt (it does not yet).
 
 from __future__ import annotations
 
-import getpass
 import re
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from rich.console import Console
 from modelswap.config import load_settings
 from modelswap.errors import PromptError
 from modelswap.prompts.registry import content_hash, load_prompt, prompt_from_content, render, variant_for
+from modelswap.rollout.control import default_actor as _actor
 from modelswap.store import Store, open_store
 from modelswap.store.prompts import PromptLabel, PromptVersion
 
@@ -148,9 +148,3 @@ def _now() -> float:
     """When a version is pushed or a label moved: the wall clock (a test replaces this function)."""
     return time.time()
 
-
-def _actor() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name and no passwd entry (a bare container)
-        return "unknown"

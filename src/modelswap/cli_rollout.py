@@ -14,7 +14,6 @@ simulator arms in virtual time (``modelswap.rollout.simulate``) and prints the d
 
 from __future__ import annotations
 
-import getpass
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +30,7 @@ from modelswap.compare.gate import load_policy
 from modelswap.config import RolloutConfig, SimArm, config_path, load_settings, percent_to_bp
 from modelswap.errors import ConfigError
 from modelswap.rollout.alerts import Alerts
-from modelswap.rollout.control import Applied, apply, describe
+from modelswap.rollout.control import Applied, apply, default_actor, describe
 from modelswap.rollout.simulate import Rehearsal, RehearsalResult, rehearse
 from modelswap.rollout.state import Action, ActionKind, initial_state
 from modelswap.sim.quirks import Quirks
@@ -61,7 +60,7 @@ def register(app: typer.Typer, *, out: Console, err: Console) -> None:
             percent: float | None = None) -> None:
         plan, store_url = _plan(config, route)
         bp = None if percent is None else _basis_points(percent)
-        action = Action(kind=kind, actor=_actor() if actor is None else actor, at=_now(), reason=reason,
+        action = Action(kind=kind, actor=default_actor() if actor is None else actor, at=_now(), reason=reason,
                         percent_bp=bp)
         with open_store(store_url) as store:
             applied = apply(store, route, plan, action)
@@ -238,12 +237,6 @@ def _now() -> float:
     """When an action happens: the wall clock (a test replaces this function)."""
     return time.time()
 
-
-def _actor() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name and no passwd entry (a bare container)
-        return "unknown"
 
 
 def _done_line(applied: Applied) -> str:

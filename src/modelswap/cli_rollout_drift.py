@@ -11,7 +11,6 @@ check every ``drift.every`` for routes with a ``drift:`` block).
 from __future__ import annotations
 
 import asyncio
-import getpass
 import time
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -28,6 +27,7 @@ from modelswap.errors import ConfigError, RolloutError
 from modelswap.recording import redactor_for
 from modelswap.report.model import to_json
 from modelswap.rollout.alerts import Alerts
+from modelswap.rollout.control import default_actor
 from modelswap.rollout.drift import DriftCheck, check_drift
 from modelswap.store import open_store
 
@@ -68,7 +68,7 @@ def register_drift(rollout_app: typer.Typer, *, out: Console, err: Console) -> N
                 backend = build_backend(arm, settings.arms[arm])
                 check = asyncio.run(_run(check_drift(store, route, plan, backend, sample=size, policy=policy,
                                                      comparators=comparator_factory(False), at=time.time(),
-                                                     actor=actor or _os_user(), alerts=alerts,
+                                                     actor=actor or default_actor(), alerts=alerts,
                                                      redactor=redactor_for(settings)), backend))
         finally:
             alerts.close()
@@ -123,12 +123,6 @@ def _short(value: Any, limit: int = 40) -> str:
     text = value if isinstance(value, str) else orjson.dumps(value).decode()
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
 
 
 def _decision_exit(code: int) -> NoReturn:

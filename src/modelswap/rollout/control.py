@@ -11,6 +11,7 @@ the SQL (``modelswap.store``), nor the automatic controller that chooses actions
 
 from __future__ import annotations
 
+import getpass
 from dataclasses import dataclass
 
 from modelswap.config import RolloutConfig
@@ -59,3 +60,11 @@ def apply(store: Store, route: str, plan: RolloutConfig, action: Action) -> Appl
 def describe(state: RolloutState) -> str:
     """One line: the state's version, percentage, status and who wrote it."""
     return f"version {state.version}, {state.percent:g}% {state.status}, by {state.updated_by}"
+
+
+def default_actor() -> str:
+    """Who acts when no one is named: the OS user ("unknown" in a bare container without a login name)."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
