@@ -349,12 +349,8 @@ class SQLStore(Store):
         return sorted(found, key=lambda v: (v.name, v.created_at, v.hash))
 
     def set_prompt_label(self, label: prompts.PromptLabel) -> None:
-        row = prompts.label_row(label)
-        with self._transaction("set prompt label") as cursor:
-            cursor.execute(self._sql(prompts.VERSION_EXISTS), (label.name, label.hash))
-            if not cursor.fetchall():
-                raise StoreError(f"prompt {label.name!r} has no stored version {label.hash}; push it first")
-            cursor.execute(self._sql(prompts.UPSERT_LABEL), row)
+        self._upsert_on_version("set prompt label", label.name, label.hash, prompts.UPSERT_LABEL,
+                                prompts.label_row(label))
 
     def prompt_labels(self, name: str | None = None) -> list[prompts.PromptLabel]:
         where, params = ("", ()) if name is None else (" AND name = ?", (name,))
@@ -362,12 +358,17 @@ class SQLStore(Store):
         return sorted((prompts.label_from_row(row) for row in rows), key=lambda label: (label.name, label.label))
 
     def set_variant_status(self, status: prompts.VariantStatus) -> None:
-        row = prompts.status_row(status)
-        with self._transaction("set prompt variant status") as cursor:
-            cursor.execute(self._sql(prompts.VERSION_EXISTS), (status.name, status.hash))
+        self._upsert_on_version("set prompt variant status", status.name, status.hash, prompts.UPSERT_STATUS,
+                                prompts.status_row(status))
+
+    def _upsert_on_version(self, operation: str, name: str, version: str, upsert: str, row: Sequence[Any]) -> None:
+        """Write ``row`` (a label or a status of one prompt version) in the transaction that checks the version is
+        stored."""
+        with self._transaction(operation) as cursor:
+            cursor.execute(self._sql(prompts.VERSION_EXISTS), (name, version))
             if not cursor.fetchall():
-                raise StoreError(f"prompt {status.name!r} has no stored version {status.hash}; push it first")
-            cursor.execute(self._sql(prompts.UPSERT_STATUS), row)
+                raise StoreError(f"prompt {name!r} has no stored version {version}; push it first")
+            cursor.execute(self._sql(upsert), row)
 
     def variant_statuses(self, name: str) -> list[prompts.VariantStatus]:
         rows = self._fetch("read prompt variant statuses", prompts.SELECT_STATUSES, (name,))
