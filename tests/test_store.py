@@ -233,19 +233,20 @@ def test_many_judge_keys_are_read_in_chunks_and_nul_is_replaced(store: Store) ->
 def test_schema_is_at_the_latest_version_and_migrating_again_is_a_no_op(store: Store,
                                                                        make_stored: MakeStored) -> None:
     assert isinstance(store, SQLStore)
-    assert store.schema_version() == LATEST_VERSION == 7
+    assert store.schema_version() == LATEST_VERSION == 8
     store.save_observations([make_stored("t1")])
     assert store.migrate() == []
-    assert store.schema_version() == 7
+    assert store.schema_version() == 8
     assert store.observations("run") == [make_stored("t1")]
 
 
 def test_a_new_migration_is_applied_once(store: Store) -> None:
     assert isinstance(store, SQLStore)
-    extra = Migration(version=8, description="a later step", statements=("CREATE TABLE later (x INTEGER)",))
-    assert store.migrate([*MIGRATIONS, extra]) == [8]
+    extra = Migration(version=LATEST_VERSION + 1, description="a later step",
+                      statements=("CREATE TABLE later (x INTEGER)",))
+    assert store.migrate([*MIGRATIONS, extra]) == [LATEST_VERSION + 1]
     assert store.migrate([*MIGRATIONS, extra]) == []
-    assert store.schema_version() == 8
+    assert store.schema_version() == LATEST_VERSION + 1
 
 
 def test_a_version_1_store_is_upgraded_keeping_its_requests(store_url: str) -> None:
@@ -256,7 +257,7 @@ def test_a_version_1_store_is_upgraded_keeping_its_requests(store_url: str) -> N
         assert first.schema_version() == 1
     with open_store(store_url) as upgraded:
         upgraded.save_requests("run", [ChatRequest(id="b", messages=({"role": "user", "content": "yo"},))])
-        assert upgraded.schema_version() == 7
+        assert upgraded.schema_version() == 8
         assert [r.id for r in upgraded.requests("run")] == ["a", "b"]
 
 
@@ -268,13 +269,14 @@ def test_a_version_2_store_gains_the_judge_cache_keeping_its_observations(store_
         first.save_observations([make_stored("t1")])
         assert first.schema_version() == 2
     with open_store(store_url) as upgraded:
-        assert upgraded.schema_version() == 7
+        assert upgraded.schema_version() == 8
         assert upgraded.observations("run") == [make_stored("t1")]
         upgraded.save_judge_verdicts([verdict("k1")])
         assert upgraded.judge_verdicts(["k1"]) == {"k1": verdict("k1")}
 
 
-_UNDO = {7: ("DROP TABLE prompt_variant_status", "DROP TABLE prompt_labels", "DROP TABLE prompt_versions"),
+_UNDO = {8: ("DROP TABLE observation_prompts",),
+         7: ("DROP TABLE prompt_variant_status", "DROP TABLE prompt_labels", "DROP TABLE prompt_versions"),
          6: ("DROP TABLE feedback",), 5: ("DROP TABLE rollout_audit", "DROP TABLE rollout_state"),
          4: ("DROP TABLE embedding_vectors",),
          3: ("DROP TABLE judge_verdicts",),
@@ -303,7 +305,7 @@ def test_a_store_with_a_newer_schema_is_refused(store: Store, store_url: str) ->
     assert isinstance(store, SQLStore)
     store.migrate([*MIGRATIONS, Migration(version=LATEST_VERSION + 1, description="from the future",
                                           statements=("CREATE TABLE future (x INTEGER)",))])
-    with pytest.raises(StoreError, match=r"schema version 8 is newer than this modelswap knows \(7\); upgrade"):
+    with pytest.raises(StoreError, match=r"schema version 9 is newer than this modelswap knows \(8\); upgrade"):
         open_store(store_url)
 
 
@@ -323,7 +325,7 @@ def test_processes_opening_a_fresh_store_at_once_migrate_it_once(store_url: str)
         thread.start()
     for thread in threads:
         thread.join()
-    assert (failures, versions) == ([], [7] * 6)
+    assert (failures, versions) == ([], [LATEST_VERSION] * 6)
 
 
 # --- opening --------------------------------------------------------------------------------------------------------

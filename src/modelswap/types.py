@@ -118,8 +118,18 @@ class ErrorInfo:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class PromptUse:
+    """The registry prompt an arm was asked with: its name, version (content hash) and variant key."""
+
+    name: str
+    hash: str
+    variant: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Observation:
-    """One arm's outcome for one request: a response or an error, always with timing."""
+    """One arm's outcome for one request: a response or an error, always with timing; ``prompt`` when the gateway
+    rendered a registry prompt for this arm."""
 
     arm: str
     model: str
@@ -132,6 +142,7 @@ class Observation:
     error: ErrorInfo | None = None
     started_at: float = 0.0
     params: dict[str, Any] = field(default_factory=dict)
+    prompt: PromptUse | None = None
 
     @property
     def ok(self) -> bool:

@@ -185,6 +185,20 @@ CREATE TABLE prompt_variant_status (
     PRIMARY KEY (name, hash, model_key)
 )"""
 
+# The registry prompt each arm of a gateway trial was asked with (modelswap.gateway.prompting), one row per
+# observation that had one, keyed as the observation: a side table, so observations without a prompt cost nothing.
+_OBSERVATION_PROMPTS = """
+CREATE TABLE observation_prompts (
+    run TEXT NOT NULL,
+    trial_id TEXT NOT NULL,
+    arm TEXT NOT NULL,
+    sample INTEGER NOT NULL,
+    prompt_name TEXT NOT NULL,
+    prompt_hash TEXT NOT NULL,
+    prompt_variant TEXT NOT NULL,
+    PRIMARY KEY (run, trial_id, arm, sample)
+)"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, description="requests and observations",
               statements=(_REQUESTS, _OBSERVATIONS, _OBSERVATIONS_BY_ARM)),
@@ -200,6 +214,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               statements=(_FEEDBACK, _FEEDBACK_BY_ROUTE)),
     Migration(version=7, description="prompt versions, labels and variant statuses",
               statements=(_PROMPT_VERSIONS, _PROMPT_LABELS, _PROMPT_VARIANT_STATUS)),
+    Migration(version=8, description="the prompt, version and variant each observation was asked with",
+              statements=(_OBSERVATION_PROMPTS,)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -38,6 +38,7 @@ from modelswap.types import (
     Feedback,
     Observation,
     ObservationKey,
+    PromptUse,
     RolloutState,
     StoredObservation,
     Turn,
@@ -112,7 +113,17 @@ _UPSERT_OBSERVATION = (
     + ", ".join(f"{c} = excluded.{c}" for c in _OBSERVATION_COLUMNS if c not in _KEY_COLUMNS)
 )
 
-_SELECT_OBSERVATIONS = f"SELECT {', '.join(_OBSERVATION_COLUMNS)} FROM observations WHERE run = ?"
+_PROMPT_COLUMNS = ("prompt_name", "prompt_hash", "prompt_variant")
+_UPSERT_OBSERVATION_PROMPT = (
+    f"INSERT INTO observation_prompts ({', '.join((*_KEY_COLUMNS, *_PROMPT_COLUMNS))}) "
+    f"VALUES ({', '.join('?' for _ in (*_KEY_COLUMNS, *_PROMPT_COLUMNS))}) "
+    f"ON CONFLICT ({', '.join(_KEY_COLUMNS)}) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _PROMPT_COLUMNS)
+)
+
+# USING merges the key columns, so the "AND arm = ?" and "trial_id IN (...)" the readers append stay unambiguous
+_SELECT_OBSERVATIONS = (f"SELECT {', '.join((*_OBSERVATION_COLUMNS, *_PROMPT_COLUMNS))} FROM observations "
+                        f"LEFT JOIN observation_prompts USING ({', '.join(_KEY_COLUMNS)}) WHERE run = ?")
 
 _COUNTS = "SELECT run, arm, sample, COUNT(*), COUNT(error_kind) FROM observations"
 
@@ -197,8 +208,12 @@ class SQLStore(Store):
             return
         now = time.time()
         rows = [observation_row(stored, now) for stored in observations]
+        prompted = [(*row[:len(_KEY_COLUMNS)], *row[len(_OBSERVATION_COLUMNS):]) for row in rows
+                    if row[len(_OBSERVATION_COLUMNS)] is not None]
         with self._transaction("save observations") as cursor:
-            cursor.executemany(self._sql(_UPSERT_OBSERVATION), rows)
+            cursor.executemany(self._sql(_UPSERT_OBSERVATION), [row[:len(_OBSERVATION_COLUMNS)] for row in rows])
+            if prompted:
+                cursor.executemany(self._sql(_UPSERT_OBSERVATION_PROMPT), prompted)
 
     def recorded_keys(self, run: str, arm: str, *, include_errors: bool = True) -> set[tuple[str, int]]:
         query = "SELECT trial_id, sample FROM observations WHERE run = ? AND arm = ?"
@@ -491,14 +506,16 @@ def request_from_data(data: dict[str, Any]) -> ChatRequest:
 
 
 def observation_row(stored: StoredObservation, recorded_at: float) -> tuple[Any, ...]:
-    """The ``observations`` row of one stored observation, in ``_OBSERVATION_COLUMNS`` order."""
+    """The row of one stored observation: ``_OBSERVATION_COLUMNS`` (the ``observations`` table), then
+    ``_PROMPT_COLUMNS`` (``observation_prompts``; None when no prompt was rendered for the arm)."""
     key, obs = stored.key, stored.observation
-    usage, error = obs.usage, obs.error
+    usage, error, prompt = obs.usage, obs.error, obs.prompt
     return (key.run, key.trial_id, key.arm, key.sample, stored.role, obs.model, _text(obs.output), obs.finish_reason,
             usage.prompt_tokens if usage else None, usage.completion_tokens if usage else None,
             obs.latency_ms, obs.ttft_ms, obs.cost_usd,
             error.kind if error else None, _text(error.message) if error else None, error.status if error else None,
-            _dumps(obs.params), obs.started_at, recorded_at)
+            _dumps(obs.params), obs.started_at, recorded_at,
+            *((prompt.name, prompt.hash, prompt.variant) if prompt else (None, None, None)))
 
 
 def _text(value: str | None) -> str | None:
@@ -507,9 +524,12 @@ def _text(value: str | None) -> str | None:
 
 
 def observation_from_row(row: Sequence[Any]) -> StoredObservation:
-    """A stored observation back from its row (``_OBSERVATION_COLUMNS`` order)."""
+    """A stored observation back from its row (``observation_row``'s order; a row of ``_OBSERVATION_COLUMNS`` only,
+    as a spill file written before migration 8 holds, has no prompt)."""
     (run, trial_id, arm, sample, role, model, output, finish_reason, prompt_tokens, completion_tokens,
-     latency_ms, ttft_ms, cost_usd, error_kind, error_message, error_status, params_json, started_at, _) = row
+     latency_ms, ttft_ms, cost_usd, error_kind, error_message, error_status, params_json, started_at,
+     _) = row[:len(_OBSERVATION_COLUMNS)]
+    prompt_name, prompt_hash, prompt_variant = row[len(_OBSERVATION_COLUMNS):] or (None, None, None)
     usage = None
     if prompt_tokens is not None and completion_tokens is not None:
         usage = Usage(prompt_tokens=int(prompt_tokens), completion_tokens=int(completion_tokens))
@@ -519,7 +539,10 @@ def observation_from_row(row: Sequence[Any]) -> StoredObservation:
                           status=None if error_status is None else int(error_status))
     observation = Observation(arm=arm, model=model, output=output, finish_reason=finish_reason, usage=usage,
                               latency_ms=float(latency_ms), ttft_ms=_float(ttft_ms), cost_usd=_float(cost_usd),
-                              error=error, started_at=float(started_at), params=json.loads(params_json))
+                              error=error, started_at=float(started_at), params=json.loads(params_json),
+                              prompt=None if prompt_name is None else PromptUse(name=str(prompt_name),
+                                                                                 hash=str(prompt_hash),
+                                                                                 variant=str(prompt_variant)))
     return StoredObservation(key=ObservationKey(run=run, trial_id=trial_id, arm=arm, sample=int(sample)),
                              role=role, observation=observation)
 
