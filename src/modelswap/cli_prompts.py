@@ -3,11 +3,12 @@
 What it is: ``modelswap prompts push FILE...`` (validate each file, store it as an immutable version,
 print its hash), ``list`` (each prompt's versions and labels), ``show NAME [--label L | --version
 HASH] [--model M --family F] [--var k=v ...]`` (a version, and the variant a model gets, rendered
-when variables are given) and ``label NAME LABEL HASH`` (point a label at a version; pointing it back
-is the rollback), all on the store named by ``-c modelswap.yaml``. Problems are ``ModelswapError``\\ s
-(the CLI's entry point prints them as one line, exit 3). What it is not: the file format
-(``modelswap.prompts.registry``), the tables (``modelswap.store.prompts``), or the gateway applying a
-prompt (it does not yet).
+when variables are given), ``label NAME LABEL HASH`` (point a label at a version; pointing it back
+is the rollback) and ``status NAME MODEL STATUS [--version HASH]`` (where a model's variant of a version
+stands: draft, shadow-passed, canary, production), all on the store named by ``-c modelswap.yaml``.
+Problems are ``ModelswapError``\\ s (the CLI's entry point prints them as one line, exit 3). What it is
+not: the file format (``modelswap.prompts.registry``), the tables (``modelswap.store.prompts``), or the gateway applying a
+prompt (``modelswap.gateway.prompting``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import orjson
 import typer
@@ -26,7 +27,7 @@ from modelswap.errors import PromptError
 from modelswap.prompts.registry import content_hash, load_prompt, prompt_from_content, render, variant_for
 from modelswap.rollout.control import default_actor as _actor
 from modelswap.store import Store, open_store
-from modelswap.store.prompts import PromptLabel, PromptVersion
+from modelswap.store.prompts import VARIANT_STATUSES, PromptLabel, PromptVersion, VariantStatus, VariantStatusName
 
 ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="modelswap.yaml (the store; default: "
                                                    "$MODELSWAP_CONFIG or ./modelswap.yaml).")]
@@ -114,6 +115,30 @@ def register(app: typer.Typer, *, out: Console, err: Console) -> None:
                                                updated_by=by or _actor()))
         was = f" (was {before[:12]})" if before is not None else " (new label)"
         say(f"{name}: {label} -> {target.hash[:12]}{was}")
+
+    @prompts_app.command("status")
+    def status_command(
+        name: NameArgument,
+        model: Annotated[str, typer.Argument(metavar="MODEL", help="A variant key, or a model id (its variant).")],
+        status: Annotated[str, typer.Argument(metavar="STATUS", help=" | ".join(VARIANT_STATUSES))],
+        version: Annotated[str | None, typer.Option("--version", help="A version's hash or prefix (default: the "
+                                                    "newest pushed).")] = None,
+        family: Annotated[str | None, typer.Option("--family", help="The model's family (family:NAME variants).")]
+            = None,
+        config: ConfigOption = None, by: ByOption = None,
+    ) -> None:
+        """Record where a model's variant of a version stands: draft, shadow-passed, canary, production."""
+        if status not in VARIANT_STATUSES:
+            raise PromptError(f"unknown status {status!r}; expected one of {', '.join(VARIANT_STATUSES)}")
+        with open_store(load_settings(config).store) as store:
+            target = _find(store, name, version=version)
+            prompt = prompt_from_content(target.content, path=f"store:{name}@{target.hash[:12]}")
+            key = model if model in prompt.variants else variant_for(prompt, model, family)[0]
+            before = {s.model_key: s.status for s in store.variant_statuses(name) if s.hash == target.hash}.get(key)
+            store.set_variant_status(VariantStatus(name=name, hash=target.hash, model_key=key,
+                                                   status=cast(VariantStatusName, status), updated_at=_now(),
+                                                   updated_by=by or _actor()))
+        say(f"{name}@{target.hash[:12]} {key}: {before or 'no status'} -> {status}")
 
 
 def _find(store: Store, name: str, *, label: str | None = None, version: str | None = None) -> PromptVersion:
