@@ -7,8 +7,8 @@ when variables are given), ``label NAME LABEL HASH`` (point a label at a version
 is the rollback) and ``status NAME MODEL STATUS [--version HASH]`` (where a model's variant of a version
 stands: draft, shadow-passed, canary, production), all on the store named by ``-c modelswap.yaml``.
 Problems are ``ModelswapError``\\ s (the CLI's entry point prints them as one line, exit 3). What it is
-not: the file format (``modelswap.prompts.registry``), the tables (``modelswap.store.prompts``), or the gateway applying a
-prompt (``modelswap.gateway.prompting``).
+not: the file format (``modelswap.prompts.registry``), the tables (``modelswap.store.prompts``), or the
+gateway applying a prompt (``modelswap.gateway.prompting``).
 """
 
 from __future__ import annotations
