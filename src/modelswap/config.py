@@ -55,6 +55,17 @@ class _ArmBase(_Strict):
     params: dict[str, Any] = Field(default_factory=dict)
     price: PriceConfig = PriceConfig()
     timeout_s: float = Field(default=60.0, gt=0)
+    family: str | None = Field(default=None, min_length=1)
+
+    @property
+    def prompt_family(self) -> str | None:
+        """The family a prompt's ``family:NAME`` variant matches: ``family``, else the model id's leading letters
+        (``gemma3-270m`` is ``gemma``, ``org/Qwen2.5-7B`` is ``qwen``), else None."""
+        if self.family is not None:
+            return self.family
+        model = getattr(self, "model", "")
+        found = _FAMILY.match(model.rsplit("/", 1)[-1].lower())
+        return found.group(0) if found else None
 
 
 class OpenAIArm(_ArmBase):
@@ -143,6 +154,7 @@ SELECTORS = ("header", "field", "metadata")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _DURATION_UNITS_S = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_FAMILY = re.compile(r"[a-z]+")
 
 
 def parse_duration_s(value: Any) -> float:
@@ -294,14 +306,69 @@ class RolloutConfig(_Strict):
         return value
 
 
+class RoutePromptConfig(_Strict):
+    """How a route picks the version of one registry prompt (docs/prompts.md): the version ``label`` points at, or
+    a sticky ``split`` of two labels by weight (``{production: 90, staging: 10}``, summing to 100).
+
+    The split hashes the request's ``sticky`` key (a one-entry mapping as a rollout's), by default the route's
+    rollout's, else the gateway's request key (``user``, ``x-session-id``, else the request id).
+    """
+
+    label: str = Field(default="production", min_length=1)
+    split: dict[str, float] | None = None
+    sticky: dict[str, str] | None = None
+
+    @field_validator("split")
+    @classmethod
+    def _two_labels(cls, value: dict[str, float] | None) -> dict[str, float] | None:
+        if value is None:
+            return None
+        if len(value) != 2 or not all(value):
+            raise ValueError(f"must name exactly two labels with their weights, got {len(value)}")
+        for label, weight in value.items():
+            try:
+                percent_to_bp(weight)
+            except ValueError as exc:
+                raise ValueError(f"{label}: {exc}") from None
+        if sum(percent_to_bp(weight) for weight in value.values()) != 10_000:
+            raise ValueError(f"weights must sum to 100, got {sum(value.values()):g}")
+        return value
+
+    @field_validator("sticky")
+    @classmethod
+    def _sticky(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is not None:
+            _one_selector(value)
+            if not next(iter(value.values())):
+                raise ValueError("names no key (an empty string)")
+        return value
+
+    @model_validator(mode="after")
+    def _label_or_split(self) -> RoutePromptConfig:
+        if self.split is not None and "label" in self.model_fields_set:
+            raise ValueError("set label or split, not both")
+        return self
+
+
+def _prompt_names(value: Any) -> Any:
+    """``prompts: [a, b]`` is ``{a: {}, b: {}}``: each at its ``production`` label."""
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return {name: {} for name in value}
+    return value
+
+
 class RouteConfig(_Strict):
-    """The name clients call, mapped to a primary and its candidates (and optionally a judge and a rollout)."""
+    """The name clients call, mapped to a primary and its candidates (and optionally a judge, a rollout and the
+    registry prompts a request may name)."""
 
     primary: str
     candidates: tuple[str, ...] = ()
     shadow: ShadowConfig = ShadowConfig()
     judge: JudgeConfig | None = None
     rollout: RolloutConfig | None = None
+    prompts: dict[str, RoutePromptConfig] = Field(default_factory=dict)
+
+    _prompt_list = field_validator("prompts", mode="before")(_prompt_names)
 
 
 class AdminConfig(_Strict):

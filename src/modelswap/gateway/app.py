@@ -14,7 +14,12 @@ connection of their own); on shutdown it stops shadowing, waits for running shad
 the arm its assignment chooses (``routing.route_request``), decided once when the request starts,
 so a stream already running finishes on its arm whatever the state does meanwhile. Every response
 carries ``x-request-id`` (the client's, else the trial id) and ``x-modelswap-arm`` (the arm that
-served it; ``none`` when refused before routing). What it is not: the calls to arms (``arms``),
+served it; ``none`` when refused before routing). A request naming a registry prompt (header
+``x-modelswap-prompt`` or ``metadata.prompt``, on a route whose ``prompts:`` lists it) gets the version
+its route's label (or split) points at in the in-memory labels (``prompt_cache``, read in the background
+at the rollout states' period) and each arm that answers or shadows it gets its own variant rendered
+(``prompting``; an arm whose model has no variant is not shadowed); its response carries
+``x-modelswap-prompt-version`` (``NAME@HASH``). What it is not: the calls to arms (``arms``),
 the shadow calls (``shadow``) or the routing decision (``routing``); nothing a shadow returns can
 reach this module's responses.
 """
@@ -22,6 +27,7 @@ reach this module's responses.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import os
 import time
@@ -38,14 +44,25 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from modelswap.config import RouteConfig, Settings, load_settings
-from modelswap.errors import ConfigError
+from modelswap.errors import ConfigError, PromptError
 from modelswap.gateway.admin import AdminAPI
 from modelswap.gateway.arms import GatewayArm, Hooks, build_arms
 from modelswap.gateway.feedback import FeedbackWriter, RecentRequests, Served, parse_feedback
 from modelswap.gateway.health import readiness
 from modelswap.gateway.metrics import Metrics
+from modelswap.gateway.prompt_cache import PromptCache
+from modelswap.gateway.prompting import (
+    ArmInput,
+    ChosenPrompt,
+    NamedPrompt,
+    arm_input,
+    choose,
+    named_prompt,
+    names_prompt,
+    no_variant,
+)
 from modelswap.gateway.rollouts import DEFAULT_INTERVAL_S, RolloutStates
-from modelswap.gateway.routing import route_request
+from modelswap.gateway.routing import Routing, route_request
 from modelswap.gateway.shadow import ShadowEngine, arm_calls
 from modelswap.gateway.trials import LiveTrial, chat_request
 from modelswap.gateway.wire import (
@@ -124,6 +141,7 @@ class _Gateway:
         self.recorder: Recorder | None = None
         self.engine: ShadowEngine | None = None
         self.rollouts: RolloutStates | None = None
+        self.prompts: PromptCache | None = None
         self.feedback_writer: FeedbackWriter | None = None
         self.recent = RecentRequests()
         self.new_id = _Ids()
@@ -134,6 +152,7 @@ class _Gateway:
         store = open_store(self.store_url)
         try:
             rollouts = await asyncio.to_thread(self._start_rollouts, store)
+            self.prompts = await asyncio.to_thread(self._start_prompts, store)
         except BaseException:
             store.close()
             raise
@@ -163,6 +182,8 @@ class _Gateway:
                 await arm.aclose()
             if rollouts is not None:
                 await asyncio.to_thread(self._stop_rollouts, rollouts, store)
+            if self.prompts is not None:
+                await asyncio.to_thread(self._stop_prompts, self.prompts, store)
             await asyncio.to_thread(self.alerts.close)
             store.close()
 
@@ -187,18 +208,47 @@ class _Gateway:
         if states.store is not store:
             states.store.close()
 
+    def _start_prompts(self, store: Store) -> PromptCache | None:
+        """The labels and versions of the prompts the routes name, read now, then in the background at the rollout
+        states' period, through a connection of their own (as ``_start_rollouts``); None when no route names one."""
+        names = {name for route in self.settings.routes.values() for name in route.prompts}
+        if not names:
+            return None
+        own = store if self.store_url in ("sqlite://", "sqlite:///:memory:") else open_store(self.store_url)
+        cache = PromptCache(own, names=names, interval_s=self.rollout_poll_s,
+                            stale_after_s=max(1.0, 4 * self.rollout_poll_s))
+        cache.start()
+        return cache
+
+    @staticmethod
+    def _stop_prompts(cache: PromptCache, store: Store) -> None:
+        cache.stop()
+        if cache.store is not store:
+            cache.store.close()
+
     async def chat_completions(self, request: Request) -> Response:
         trial_id = self.new_id()
         request_id = request.headers.get("x-request-id") or trial_id
+        refused = {"x-request-id": request_id, "x-modelswap-arm": "none"}
         try:
-            body = parse_chat_body(await read_body(request, max_bytes=self.max_body_bytes))
+            body = parse_chat_body(await read_body(request, max_bytes=self.max_body_bytes),
+                                   prompted=lambda parsed: names_prompt(request.headers, parsed))
             route = self._route(body["model"])
+            named = named_prompt(request.headers, body)
         except ClientError as exc:
-            return error_response(exc, headers={"x-request-id": request_id, "x-modelswap-arm": "none"})
+            return error_response(exc, headers=refused)
         engine = self._engine()
         name: str = body["model"]
         key = body.get("user") if isinstance(body.get("user"), str) and body["user"] else None
         key = key or request.headers.get("x-session-id") or request_id
+        chosen: ChosenPrompt | None = None
+        if named is not None:
+            try:
+                chosen = choose(named, route_name=name, route=route, headers=request.headers, request_key=key,
+                                snapshot=None if self.prompts is None else self.prompts.snapshot)
+            except ClientError as exc:
+                return error_response(exc, headers=refused)
+            body = named.body
         state = self.rollouts.get(name) if self.rollouts is not None else None
         routing = route_request(name, route, state=state, arms=self.arms, headers=request.headers, body=body,
                                 request_id=request_id, request_key=key, now=datetime.now(UTC),
@@ -208,13 +258,45 @@ class _Gateway:
             self.metrics.rollout_assigned.labels(name, routing.serving).inc()
             if not canary.assignment.keyed:
                 self.metrics.rollout_unkeyed.labels(name).inc()
-        request_json = chat_request(body, trial_id=trial_id, category=request.headers.get(CATEGORY_HEADER),
-                                    assignment=None if canary is None else canary.to_json())
+        category = request.headers.get(CATEGORY_HEADER)
+        assignment = None if canary is None else canary.to_json()
+        inputs: dict[str, ArmInput] = {}
+        if chosen is not None and named is not None:
+            try:
+                routing, inputs = self._render(chosen, named, routing, trial_id=trial_id, category=category,
+                                               assignment=assignment)
+            except ClientError as exc:
+                return error_response(exc, headers=refused)
+            request_json = inputs[routing.serving].request
+        else:
+            request_json = chat_request(body, trial_id=trial_id, category=category, assignment=assignment)
         trial = LiveTrial(id=trial_id, route=name, body=body, stream=body.get("stream") is True, routing=routing,
-                          authorization=request.headers.get("authorization"), request=request_json)
+                          authorization=request.headers.get("authorization"), request=request_json, inputs=inputs)
         self.recent.remember(request_id, Served(route=name, arm=routing.serving, trial_id=trial_id))
         headers = {"x-request-id": request_id, "x-modelswap-arm": routing.serving}
+        if chosen is not None:
+            headers["x-modelswap-prompt-version"] = f"{chosen.name}@{chosen.hash}"
         return await self.arms[routing.serving].serve(trial, headers=headers, hooks=self.hooks)
+
+    def _render(self, chosen: ChosenPrompt, named: NamedPrompt, routing: Routing, *, trial_id: str,
+                category: str | None, assignment: dict[str, Any] | None) -> tuple[Routing, dict[str, ArmInput]]:
+        """Each arm's rendering of the chosen prompt: the serving arm's, or a 400; a shadow arm without a variant is
+        left out of the routing (not shadowed)."""
+        inputs: dict[str, ArmInput] = {}
+        for arm in (routing.serving, *routing.shadows):
+            try:
+                inputs[arm] = arm_input(chosen, named, model=self.arms[arm].model, trial_id=trial_id,
+                                        family=self.settings.arm(arm).prompt_family, category=category,
+                                        assignment=assignment)
+            except PromptError as exc:
+                if arm == routing.serving:
+                    raise no_variant(exc) from None
+        skipped = [arm for arm in routing.shadows if arm not in inputs]
+        if skipped:
+            routing = dataclasses.replace(routing, shadows=tuple(a for a in routing.shadows if a in inputs),
+                                          reason=f"{routing.reason}; no variant of {chosen.name} for "
+                                                 f"{', '.join(skipped)}")
+        return routing, inputs
 
     async def feedback(self, request: Request) -> Response:
         """Store a user's score of an answer (by its ``x-request-id``), written behind; 202 once accepted."""
@@ -272,6 +354,9 @@ class _Gateway:
         stale = self.rollouts.health() if self.rollouts is not None else None
         if stale is not None:
             body = {**body, "status": "degraded", "rollout": stale}
+        prompts = self.prompts.health() if self.prompts is not None else None
+        if prompts is not None:
+            body = {**body, "status": "degraded", "prompts": prompts}
         return _json(body)
 
     async def metrics_endpoint(self, request: Request) -> Response:

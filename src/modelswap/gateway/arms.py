@@ -98,7 +98,7 @@ class RelayArm(GatewayArm):
 
     async def serve(self, trial: LiveTrial, *, headers: dict[str, str], hooks: Hooks) -> Response:
         http = self.http
-        payload, params = http.prepare(trial.body)
+        payload, params = http.prepare(trial.body_for(self.name))
         started, t0 = time.time(), time.perf_counter()
         try:
             answer = await http.post("primary", http.url, payload, http.headers(trial.authorization))
@@ -153,7 +153,7 @@ class RelayArm(GatewayArm):
     async def _shadow(self, trial: LiveTrial) -> Observation:
         """One call on the shadow pool, never retried, streamed when the client streamed (so TTFT compares)."""
         http = self.http
-        payload, params = http.prepare(trial.body)
+        payload, params = http.prepare(trial.body_for(self.name))
         started, t0 = time.time(), time.perf_counter()
         ttft_ms: float | None = None
 
@@ -276,7 +276,7 @@ class RenderedArm(GatewayArm):
 
     async def _call(self, trial: LiveTrial, deltas: Deltas | None) -> Observation:
         if deltas is None:
-            return await self.backend.complete(trial.request)
+            return await self.backend.complete(trial.request_for(self.name))
         t0 = time.perf_counter()
         first: list[float] = []
 
@@ -285,7 +285,7 @@ class RenderedArm(GatewayArm):
                 first.append((time.perf_counter() - t0) * 1000)
             deltas(text)
 
-        observation = await self.backend.stream(trial.request, timed)
+        observation = await self.backend.stream(trial.request_for(self.name), timed)
         return dataclasses.replace(observation, ttft_ms=first[0] if first else observation.latency_ms)
 
     async def _within_timeout(self, trial: LiveTrial, call: Awaitable[Observation], *, started: float,
@@ -298,13 +298,13 @@ class RenderedArm(GatewayArm):
             error = ErrorInfo(kind="timeout", message=f"no answer within timeout_s={self.timeout_s}")
             timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
             return error_observation(arm=self.name, model=self.model, error=error, timing=timing,
-                                     params=dict(trial.request.params))
+                                     params=dict(trial.request_for(self.name).params))
 
     def _refuse(self, trial: LiveTrial, refusal: ClientError, error: ErrorInfo, headers: dict[str, str], hooks: Hooks,
                 *, started: float, t0: float) -> Response:
         timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
         observation = error_observation(arm=self.name, model=self.model, error=error, timing=timing,
-                                        params=dict(trial.request.params))
+                                        params=dict(trial.request_for(self.name).params))
         hooks.count(trial, self.name, refusal.status, timing)
         return error_response(refusal, headers=headers, background=_after(hooks, trial, observation))
 

@@ -4,15 +4,16 @@ What it is: ``ShadowEngine``, the one engine of the gateway and of in-process sh
 (``modelswap.shadow``). It takes a call function per arm (``ArmCall``: for a ``LiveTrial``, an
 awaitable observation; ``modelswap.gateway.arms`` makes them, whatever the arm's backend) and
 nothing else about arms. ``after_primary``, called once the primary's response is on its way,
-records the trial's request and primary observation, then offers one shadow call per candidate
-(role ``candidate``, sample 0) and, when the decision says so, a second call to the primary (role
-``replica``, sample 1). Each route has a lane: at most ``max_in_flight`` calls running and
-``queue_size`` waiting; a call beyond that is dropped and counted, and so is a call its arm refuses
-at once (``ArmBusy``: a saturated local model), so memory stays bounded and nothing ever waits on
-the client's path. Every call has the route's ``shadow.timeout_s`` as its deadline, is never
-retried, and ends as an observation: timeouts, HTTP errors, broken connections and garbage bodies
-are ``ErrorInfo`` data, never exceptions. The same metrics are kept on every path. Shadow spend is
-summed per route and UTC day and fed back to routing (the daily budget).
+records the trial's request and primary observation (each observation with the registry prompt,
+version and variant its arm was asked with, when the request named one: ``LiveTrial.prompt_for``),
+then offers one shadow call per candidate (role ``candidate``, sample 0) and, when the decision says
+so, a second call to the primary (role ``replica``, sample 1). Each route has a lane: at most
+``max_in_flight`` calls running and ``queue_size`` waiting; a call beyond that is dropped and counted,
+and so is a call its arm refuses at once (``ArmBusy``: a saturated local model), so memory stays
+bounded and nothing ever waits on the client's path. Every call has the route's ``shadow.timeout_s``
+as its deadline, is never retried, and ends as an observation: timeouts, HTTP errors, broken
+connections and garbage bodies are ``ErrorInfo`` data, never exceptions. The same metrics are kept on
+every path. Shadow spend is summed per route and UTC day and fed back to routing (the daily budget).
 
 What it is not: the routing decision (``modelswap.gateway.routing``), the calls themselves
 (``modelswap.gateway.arms``) or the storage (``modelswap.recording``). ``close`` stops new shadows,
@@ -22,6 +23,7 @@ waits up to a grace period for those running, and records the ones it must cance
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -127,7 +129,7 @@ class ShadowEngine:
             timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
             error = ErrorInfo(kind="timeout", message="shadow call cancelled at shutdown")
             self._finish(trial, error_observation(arm=arm, model=self.arms[arm].model, error=error, timing=timing,
-                                                  params=dict(trial.request.params)), role=role, sample=sample)
+                                                  params=dict(trial.request_for(arm).params)), role=role, sample=sample)
             raise
         finally:
             lane.admitted -= 1
@@ -153,7 +155,7 @@ class ShadowEngine:
             error = ErrorInfo(kind="timeout", message=f"no answer within shadow.timeout_s={timeout_s}")
         timing = Timing(started_at=started, latency_ms=(time.perf_counter() - t0) * 1000)
         return error_observation(arm=arm, model=self.arms[arm].model, error=error, timing=timing,
-                                 params=dict(trial.request.params))
+                                 params=dict(trial.request_for(arm).params))
 
     def _finish(self, trial: LiveTrial, observation: Observation, *, role: Role, sample: int) -> None:
         labels = (trial.route, observation.arm)
@@ -175,6 +177,9 @@ class ShadowEngine:
 
     def _record(self, trial: LiveTrial, observation: Observation, *, role: Role, sample: int) -> None:
         key = ObservationKey(run=trial.route, trial_id=trial.id, arm=observation.arm, sample=sample)
+        prompt = trial.prompt_for(observation.arm)
+        if prompt is not None:
+            observation = dataclasses.replace(observation, prompt=prompt)
         if not self.recorder.observation(key, role, observation):
             logger.warning("observation of trial %s (%s) dropped: the store writer is full or closed", trial.id, role)
 

@@ -10,6 +10,7 @@ carrying its status, param and code) and ``error_response`` (``{"error": {"messa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -56,11 +57,18 @@ async def read_body(request: Request, *, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def parse_chat_body(raw: bytes) -> dict[str, Any]:
-    """The JSON object of a chat-completions request; ``ClientError`` 400 names what is wrong."""
-    body = _parse_object(raw, required=("model", "messages"))
-    messages = body["messages"]
-    if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+def parse_chat_body(raw: bytes, *, prompted: Callable[[dict[str, Any]], bool] | None = None) -> dict[str, Any]:
+    """The JSON object of a chat-completions request; ``ClientError`` 400 names what is wrong.
+
+    When ``prompted(body)`` says the request names a registry prompt, ``messages`` may be absent or empty
+    (the prompt's messages come first; the client's, if any, follow them).
+    """
+    body = _parse_object(raw, required=("model",))
+    optional = prompted is not None and prompted(body)
+    if "messages" not in body and not optional:
+        raise _missing("messages")
+    messages = body.setdefault("messages", [])
+    if not isinstance(messages, list) or not (messages or optional) or not all(isinstance(m, dict) for m in messages):
         raise ClientError("'messages' must be a non-empty array of objects", param="messages")
     return body
 
@@ -89,7 +97,7 @@ def _parse_object(raw: bytes, *, required: tuple[str, ...]) -> dict[str, Any]:
     body = json_object(raw)
     for field in required:
         if field not in body:
-            raise ClientError(f"missing required parameter: '{field}'", param=field, code="missing_required_parameter")
+            raise _missing(field)
     if not isinstance(body["model"], str) or not body["model"]:
         raise ClientError("'model' must be a non-empty string naming a route", param="model")
     return body
@@ -98,3 +106,7 @@ def _parse_object(raw: bytes, *, required: tuple[str, ...]) -> dict[str, Any]:
 def _too_large(max_bytes: int) -> ClientError:
     return ClientError(f"request body exceeds the gateway's limit of {max_bytes} bytes", status=413,
                        code="request_too_large")
+
+
+def _missing(field: str) -> ClientError:
+    return ClientError(f"missing required parameter: '{field}'", param=field, code="missing_required_parameter")
