@@ -10,6 +10,7 @@ import modelswap
 
 PACKAGE = Path(modelswap.__file__).parent
 COMMAND_LINE = frozenset({"modelswap.cli", "modelswap.cli_compare", "modelswap.cli_prompts", "modelswap.cli_rollout",
+                          "modelswap.cli_prompts_try",
                           "modelswap.cli_watch",
                           "modelswap.cli_rollout_control", "modelswap.cli_rollout_drift", "modelswap.demo",
                           "modelswap.__main__"})

@@ -22,6 +22,7 @@ import orjson
 import typer
 from rich.console import Console
 
+from modelswap import cli_prompts_try
 from modelswap.config import load_settings
 from modelswap.errors import PromptError
 from modelswap.prompts.registry import content_hash, load_prompt, prompt_from_content, render, variant_for
@@ -39,6 +40,7 @@ def register(app: typer.Typer, *, out: Console, err: Console) -> None:
     """Add the ``prompts`` command group to ``app``."""
     prompts_app = typer.Typer(no_args_is_help=True, help="Prompts per model: versions, labels, variants.")
     app.add_typer(prompts_app, name="prompts")
+    cli_prompts_try.register(prompts_app, out=out, err=err)
 
     def say(line: str) -> None:
         out.print(line, markup=False, highlight=False, soft_wrap=True)
