@@ -233,10 +233,10 @@ def test_many_judge_keys_are_read_in_chunks_and_nul_is_replaced(store: Store) ->
 def test_schema_is_at_the_latest_version_and_migrating_again_is_a_no_op(store: Store,
                                                                        make_stored: MakeStored) -> None:
     assert isinstance(store, SQLStore)
-    assert store.schema_version() == LATEST_VERSION == 8
+    assert store.schema_version() == LATEST_VERSION == 9
     store.save_observations([make_stored("t1")])
     assert store.migrate() == []
-    assert store.schema_version() == 8
+    assert store.schema_version() == 9
     assert store.observations("run") == [make_stored("t1")]
 
 
@@ -257,7 +257,7 @@ def test_a_version_1_store_is_upgraded_keeping_its_requests(store_url: str) -> N
         assert first.schema_version() == 1
     with open_store(store_url) as upgraded:
         upgraded.save_requests("run", [ChatRequest(id="b", messages=({"role": "user", "content": "yo"},))])
-        assert upgraded.schema_version() == 8
+        assert upgraded.schema_version() == 9
         assert [r.id for r in upgraded.requests("run")] == ["a", "b"]
 
 
@@ -269,13 +269,14 @@ def test_a_version_2_store_gains_the_judge_cache_keeping_its_observations(store_
         first.save_observations([make_stored("t1")])
         assert first.schema_version() == 2
     with open_store(store_url) as upgraded:
-        assert upgraded.schema_version() == 8
+        assert upgraded.schema_version() == 9
         assert upgraded.observations("run") == [make_stored("t1")]
         upgraded.save_judge_verdicts([verdict("k1")])
         assert upgraded.judge_verdicts(["k1"]) == {"k1": verdict("k1")}
 
 
-_UNDO = {8: ("DROP TABLE observation_prompts",),
+_UNDO = {9: ("DROP TABLE embedding_retention", "DROP TABLE embedding_alias_audit", "DROP TABLE embedding_aliases"),
+         8: ("DROP TABLE observation_prompts",),
          7: ("DROP TABLE prompt_variant_status", "DROP TABLE prompt_labels", "DROP TABLE prompt_versions"),
          6: ("DROP TABLE feedback",), 5: ("DROP TABLE rollout_audit", "DROP TABLE rollout_state"),
          4: ("DROP TABLE embedding_vectors",),
@@ -305,7 +306,7 @@ def test_a_store_with_a_newer_schema_is_refused(store: Store, store_url: str) ->
     assert isinstance(store, SQLStore)
     store.migrate([*MIGRATIONS, Migration(version=LATEST_VERSION + 1, description="from the future",
                                           statements=("CREATE TABLE future (x INTEGER)",))])
-    with pytest.raises(StoreError, match=r"schema version 9 is newer than this modelswap knows \(8\); upgrade"):
+    with pytest.raises(StoreError, match=r"schema version 10 is newer than this modelswap knows \(9\); upgrade"):
         open_store(store_url)
 
 

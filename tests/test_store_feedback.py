@@ -46,12 +46,12 @@ def test_a_version_5_store_gains_the_feedback_table(store_url: str) -> None:
     with open_store(store_url) as first:
         assert isinstance(first, SQLStore)
         with first._transaction("test: back to version 5") as cursor:
-            for table in ("observation_prompts", "prompt_variant_status", "prompt_labels", "prompt_versions",
-                          "feedback"):
+            for table in ("embedding_retention", "embedding_alias_audit", "embedding_aliases", "observation_prompts",
+                          "prompt_variant_status", "prompt_labels", "prompt_versions", "feedback"):
                 cursor.execute(f"DROP TABLE {table}")
             cursor.execute("DELETE FROM modelswap_schema WHERE version >= 6")
         assert first.schema_version() == 5
     with open_store(store_url) as upgraded:
-        assert upgraded.schema_version() == 8
+        assert upgraded.schema_version() == 9
         upgraded.save_feedback([score(1)])
         assert upgraded.feedback("bot") == [score(1)]

@@ -42,12 +42,13 @@ def test_a_version_7_store_gains_the_prompt_table_keeping_its_observations(store
     with open_store(store_url) as first:
         assert isinstance(first, SQLStore)
         with first._transaction("test: back to version 7") as cursor:
-            cursor.execute("DROP TABLE observation_prompts")
+            for table in ("embedding_retention", "embedding_alias_audit", "embedding_aliases", "observation_prompts"):
+                cursor.execute(f"DROP TABLE {table}")
             cursor.execute("DELETE FROM modelswap_schema WHERE version >= 8")
         first.save_observations([make_stored("t1")])
         assert first.schema_version() == 7
     with open_store(store_url) as upgraded:
-        assert upgraded.schema_version() == 8
+        assert upgraded.schema_version() == 9
         assert upgraded.observations("run") == [make_stored("t1")]
         upgraded.save_observations([make_stored("t2", prompt=USE)])
         assert upgraded.observations("run") == [make_stored("t1"), make_stored("t2", prompt=USE)]

@@ -126,13 +126,14 @@ def test_a_version_6_store_gains_the_prompt_tables_keeping_its_feedback(store_ur
     with open_store(store_url) as first:
         assert isinstance(first, SQLStore)
         with first._transaction("test: back to version 6") as cursor:
-            for table in ("observation_prompts", "prompt_variant_status", "prompt_labels", "prompt_versions"):
+            for table in ("embedding_retention", "embedding_alias_audit", "embedding_aliases", "observation_prompts",
+                          "prompt_variant_status", "prompt_labels", "prompt_versions"):
                 cursor.execute(f"DROP TABLE {table}")
             cursor.execute("DELETE FROM modelswap_schema WHERE version >= 7")
         first.save_feedback([kept])
         assert first.schema_version() == 6
     with open_store(store_url) as upgraded:
-        assert upgraded.schema_version() == 8
+        assert upgraded.schema_version() == 9
         assert upgraded.feedback("bot") == [kept]
         assert upgraded.prompt_versions() == []
         assert upgraded.save_prompt_version(version()) is True

@@ -172,14 +172,15 @@ def test_a_version_4_store_gains_the_rollout_tables_keeping_its_data(store_url: 
             cursor.execute("DROP TABLE rollout_audit")
             cursor.execute("DROP TABLE rollout_state")
             cursor.execute("DROP TABLE feedback")
-            for table in ("observation_prompts", "prompt_variant_status", "prompt_labels", "prompt_versions"):
+            for table in ("embedding_retention", "embedding_alias_audit", "embedding_aliases", "observation_prompts",
+                          "prompt_variant_status", "prompt_labels", "prompt_versions"):
                 cursor.execute(f"DROP TABLE {table}")
             cursor.execute("DELETE FROM modelswap_schema WHERE version >= 5")
         first.save_requests("run", [ChatRequest(id="a", messages=({"role": "user", "content": "hi"},))])
         first.save_observations([make_stored("a")])
         assert first.schema_version() == 4
     with open_store(store_url) as upgraded:
-        assert upgraded.schema_version() == 8
+        assert upgraded.schema_version() == 9
         assert [r.id for r in upgraded.requests("run")] == ["a"]
         assert upgraded.observations("run") == [make_stored("a")]
         assert upgraded.rollout_state("bot") is None

@@ -199,6 +199,40 @@ CREATE TABLE observation_prompts (
     PRIMARY KEY (run, trial_id, arm, sample)
 )"""
 
+# Embedding index aliases (modelswap.embeddings.alias): the index each alias serves (switched by a compare-and-set on
+# version), every switch audited, and the indexes an alias left, kept until retain_until for a rollback.
+_EMBEDDING_ALIASES = """
+CREATE TABLE embedding_aliases (
+    alias TEXT PRIMARY KEY,
+    index_name TEXT NOT NULL,
+    previous_index TEXT NULL,
+    version INTEGER NOT NULL,
+    switched_at DOUBLE PRECISION NOT NULL,
+    retain_until DOUBLE PRECISION NULL,
+    actor TEXT NOT NULL
+)"""
+
+_EMBEDDING_ALIAS_AUDIT = """
+CREATE TABLE embedding_alias_audit (
+    alias TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    at DOUBLE PRECISION NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    from_index TEXT NULL,
+    to_index TEXT NOT NULL,
+    retain_until DOUBLE PRECISION NULL,
+    PRIMARY KEY (alias, version)
+)"""
+
+_EMBEDDING_RETENTION = """
+CREATE TABLE embedding_retention (
+    index_name TEXT PRIMARY KEY,
+    alias TEXT NOT NULL,
+    retired_at DOUBLE PRECISION NOT NULL,
+    retain_until DOUBLE PRECISION NOT NULL
+)"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(version=1, description="requests and observations",
               statements=(_REQUESTS, _OBSERVATIONS, _OBSERVATIONS_BY_ARM)),
@@ -216,6 +250,8 @@ MIGRATIONS: tuple[Migration, ...] = (
               statements=(_PROMPT_VERSIONS, _PROMPT_LABELS, _PROMPT_VARIANT_STATUS)),
     Migration(version=8, description="the prompt, version and variant each observation was asked with",
               statements=(_OBSERVATION_PROMPTS,)),
+    Migration(version=9, description="embedding index aliases, their switches and retained indexes",
+              statements=(_EMBEDDING_ALIASES, _EMBEDDING_ALIAS_AUDIT, _EMBEDDING_RETENTION)),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
