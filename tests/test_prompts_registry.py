@@ -178,4 +178,4 @@ def test_docs_prompts_md_names_every_field_and_its_example_loads() -> None:
     assert block is not None
     prompt = parse_prompt(block.group(1))
     assert variant_for(prompt, "gemma-3-270m", "gemma")[0] == "family:gemma"
-    assert "does **not** apply prompts" in text
+    assert "## The gateway applies prompts" in text and "does **not** apply prompts" not in text
