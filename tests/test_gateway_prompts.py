@@ -6,7 +6,9 @@ model ``gemma3-270m``: ``family:gemma`` by the derived family) and an in-process
 configured (``family: llama``), which echoes the last user message it was given. The simulator servers are
 wrapped to keep every body they receive, so the tests assert the exact messages and parameters each arm
 was sent. Also: a canary-serving candidate gets its variant, observations carry prompt, version and variant,
-a sticky split of two labels, the 400s, and a label moved back under load with no failed request.
+a sticky split of two labels, hash pins, an arm without a variant left unshadowed, the 400s, a label moved
+back under load with no failed request, and a PostgreSQL outage (behind a TCP proxy that is cut) during which
+requests keep being served, those naming a prompt on the last labels read.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import orjson
 import pytest
@@ -35,6 +38,7 @@ from modelswap.sim.server import create_sim_app
 from modelswap.store import open_store
 from modelswap.store.prompts import PromptLabel, PromptVersion
 from modelswap.types import PromptUse
+from tcp_proxy import TcpProxy
 
 POLL_S = 0.05
 
@@ -331,3 +335,72 @@ def test_moving_the_label_back_under_load_is_a_rollback_with_no_failed_request(s
     assert len(results) >= 300 and len(after) >= 30
     assert all(answer.startswith("v1 ") for answer in after)
     assert all(answer.startswith("v2 ") for started, answer in results if started < moved[0] - 0.5)
+
+
+def test_a_hash_pin_picks_its_version_and_an_arm_without_a_variant_is_not_shadowed(store_url: str) -> None:
+    v1 = push(store_url, "v1")
+    push(store_url, "v2", "production")
+    no_llama = yaml.safe_load(prompt_text("v3"))
+    del no_llama["variants"]["default"], no_llama["variants"]["family:llama"]
+    no_llama["variants"]["gpt-4o-mini"] = {"messages": [{"role": "user", "content": "v3 gpt: yo {{who}}"}]}
+    prompt = parse_prompt(yaml.safe_dump(no_llama))
+    v3 = content_hash(prompt)
+    with open_store(store_url) as store:
+        store.save_prompt_version(PromptVersion(name="greet", hash=v3, content=prompt.model_dump(mode="json"),
+                                                created_at=time.time(), created_by="test"))
+        store.set_prompt_label(PromptLabel(name="greet", label="next", hash=v3, updated_at=time.time(),
+                                           updated_by="test"))
+    route = {"shadow": {"sample_rate": 1.0}}
+    with sims() as (gpt, gpt_url, gemma, gemma_url), \
+            gateway(settings_for(store_url, gpt_url, gemma_url, route=route)) as client:
+        pinned = client.chat.completions.with_raw_response.create(
+            model="bot", messages=[], extra_headers={"x-modelswap-prompt": f"greet@{v1[:10]}",
+                                                     "x-modelswap-prompt-variables": '{"who": "G"}'})
+        assert pinned.headers["x-modelswap-prompt-version"] == f"greet@{v1}"
+        eventually(lambda: len(gemma.bodies) == 1)
+        client.chat.completions.create(model="bot", messages=[], extra_headers={
+            "x-modelswap-prompt": "greet@next", "x-modelswap-prompt-variables": '{"who": "H"}'})
+        eventually(lambda: len(gemma.bodies) == 2)
+    assert [body["messages"] for body in gpt.bodies] == [default("v1", "G"), [{"role": "user",
+                                                                               "content": "v3 gpt: yo H"}]]
+    assert [body["messages"][0]["content"] for body in gemma.bodies] == ["v1 gemma: hi G", "v3 gemma: hi H"]
+    with open_store(store_url) as store:
+        arms = sorted((s.key.trial_id, s.key.arm, s.observation.prompt.variant if s.observation.prompt else None)
+                      for s in store.observations("bot"))
+    # the in-process llama arm shadowed the first request, and not the second: v3 has no variant for it
+    assert [(arm, variant) for _, arm, variant in arms] == [
+        ("gemma", "family:gemma"), ("gpt", "default"), ("tiny", "family:llama"),
+        ("gemma", "family:gemma"), ("gpt", "gpt-4o-mini")]
+
+
+@pytest.mark.postgres
+def test_a_store_outage_leaves_requests_served_and_prompts_on_the_last_labels_read(postgres_schema: str) -> None:
+    direct = f"postgresql://root@127.0.0.1:5432/test?options=-csearch_path%3D{postgres_schema}"
+    push(direct, "v1", "production")
+    v2 = push(direct, "v2")
+    settings = Settings.model_validate({
+        "store": direct, "arms": {"tiny": {"backend": "sim", "model": "tiny-1b", "quirks": {"echo_rate": 1.0}}},
+        "routes": {"bot": {"primary": "tiny", "prompts": ["greet"]}}})
+    prompted = {"x-modelswap-prompt": "greet", "x-modelswap-prompt-variables": '{"who": "I"}'}
+    plain = [{"role": "user", "content": "plain question"}]
+    with TcpProxy(5432) as proxy:
+        proxied = direct.replace(":5432/", f":{proxy.port}/") + "&connect_timeout=1"
+        with running_server(create_app(settings, store_url=proxied, rollout_poll_s=POLL_S)) as url:
+            client = openai.OpenAI(base_url=f"{url}/v1", api_key="x", max_retries=0)
+
+            def answer(**options: Any) -> str:
+                return client.chat.completions.create(model="bot", **options).choices[0].message.content or ""
+
+            assert answer(messages=[], extra_headers=prompted) == "v1 default: hello I"
+            with open_store(direct) as store:
+                store.set_prompt_label(PromptLabel(name="greet", label="production", hash=v2, updated_at=time.time(),
+                                                   updated_by="test"))
+            eventually(lambda: answer(messages=[], extra_headers=prompted) == "v2 default: hello I")
+            proxy.cut()
+            eventually(lambda: "prompts" in httpx.get(f"{url}/readyz").json())
+            ready = httpx.get(f"{url}/readyz").json()
+            assert (ready["status"], ready["prompts"]["state"], ready["prompts"]["read"]) == ("degraded", "stale", True)
+            assert [answer(messages=[], extra_headers=prompted) for _ in range(5)] == ["v2 default: hello I"] * 5
+            assert [answer(messages=plain) for _ in range(5)] == ["plain question"] * 5
+            proxy.restore()
+            eventually(lambda: "prompts" not in httpx.get(f"{url}/readyz").json(), timeout_s=60)
