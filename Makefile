@@ -62,8 +62,12 @@ $(VENV)/.test-installed: pyproject.toml $(BIN)/python $(LLAMA_WHEEL_STAMP)
 
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $(PG_VERSION) main start
-	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && exit 0; sleep 1; done; \
-		echo "PostgreSQL did not come up at 127.0.0.1:5432" >&2; exit 1
+	@for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
+		pg_isready -q -h 127.0.0.1 -p 5432 || { echo "PostgreSQL did not come up at 127.0.0.1:5432" >&2; exit 1; }
+	@test -f /usr/share/postgresql/$(PG_VERSION)/extension/vector.control || { \
+		echo "installing pgvector (postgresql-$(PG_VERSION)-pgvector) for the pgvector index tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-$(PG_VERSION)-pgvector >/dev/null \
+		|| echo "pgvector: no package postgresql-$(PG_VERSION)-pgvector here (Debian 12 has none); build pgvector 0.8 from its source with this server's pg_config (make && make install): the pgvector tests fail without it" >&2; }
 
 # The HTML report is verified in headless Chromium (Debian's package; Japanese glyphs from IPA fonts).
 browser:

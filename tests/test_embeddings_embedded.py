@@ -116,3 +116,47 @@ def test_list_and_drop(tmp_path: Path) -> None:
     assert list_embedded_indexes(tmp_path / "nowhere") == []
     assert drop_index(str(tmp_path), "docs") and not drop_index(str(tmp_path), "docs")
     assert [info.name for info in list_indexes(str(tmp_path))] == ["empty"]
+
+
+def clustered(rows: int, seed: int) -> np.ndarray:
+    centres = np.random.default_rng(0).normal(size=(20, 8)).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    vectors = centres[rng.integers(0, 20, rows)] + rng.normal(scale=0.5, size=(rows, 8)).astype(np.float32)
+    unit_rows: np.ndarray = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    return unit_rows
+
+
+def test_the_ann_graph_answers_from_the_threshold_on_and_agrees_with_exact_search(tmp_path: Path) -> None:
+    index = EmbeddedIndex.open(tmp_path, "docs", FP, ann_threshold=1000)
+    vectors = clustered(3000, seed=1)
+    ids = [f"d{i}" for i in range(3000)]
+    index.add(ids[:999], vectors[:999], fingerprint=FP)
+    assert not index.uses_ann
+    index.add(ids[999:], vectors[999:], fingerprint=FP)
+    assert index.uses_ann
+    queries = clustered(200, seed=2)
+    approximate, _ = index.search(queries, 10, fingerprint=FP)
+    exact, _ = index.exact_search(queries, 10)
+    overlap = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approximate, exact, strict=True)])
+    assert overlap >= 0.98  # FAISS builds the same graph from the same rows on one thread: deterministic
+    index.remove(["d5"])
+    index.add(["d6"], vectors[7:8], fingerprint=FP)  # d6 now holds d7's vector
+    hits, _ = index.search(vectors[5:8], 3, fingerprint=FP)
+    assert "d5" not in hits[0] and hits[2][:2] in (["d6", "d7"], ["d7", "d6"])
+    assert "d6" not in hits[1][:1]
+
+
+def test_the_graph_is_saved_on_close_and_caught_up_on_open(tmp_path: Path) -> None:
+    vectors = clustered(1500, seed=3)
+    index = EmbeddedIndex.open(tmp_path, "docs", FP, ann_threshold=1000)
+    index.add([f"d{i}" for i in range(1200)], vectors[:1200], fingerprint=FP)
+    index.close()
+    assert (tmp_path / "docs" / "graph.faiss").exists()
+    reopened = EmbeddedIndex.open(tmp_path, "docs", ann_threshold=1000)
+    assert reopened._graph_saved == ["000001.add"]  # loaded, not rebuilt
+    reopened.add([f"d{i}" for i in range(1200, 1500)], vectors[1200:], fingerprint=FP)
+    reopened.remove(["d0"])  # no close: the saved graph is two segments behind
+    caught_up = EmbeddedIndex.open(tmp_path, "docs", ann_threshold=1000)
+    assert caught_up.uses_ann and caught_up._graph_saved is None and len(caught_up) == 1499
+    hits, _ = caught_up.search(vectors[[0, 1400]], 1, fingerprint=FP)
+    assert hits[1] == ["d1400"] and hits[0] != ["d0"]

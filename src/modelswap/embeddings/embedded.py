@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,6 +47,7 @@ from modelswap.embeddings.index import (
 
 FORMAT = "modelswap.vector-index/v1"
 MANIFEST = "manifest.json"
+GRAPH = "graph.faiss"  # the saved ANN graph; graph.json beside it holds its ids and the segments it reflects
 ANN_THRESHOLD = 50_000  # rows from which searches go through the ANN graph (docs/benchmarks.md)
 QUERY_BLOCK = 32_000_000  # scores computed at once by exact search (queries x rows), 128 MB
 
@@ -66,6 +68,8 @@ class EmbeddedIndex:
         self._ids: list[str] = []
         self._row: dict[str, int] = {}
         self._ann: Any = None  # the ANN graph once built (modelswap.embeddings.ann.Graph)
+        self._graph_saved: list[str] | None = None  # the segments the saved graph reflects
+        self._lock = threading.RLock()
 
     # ---- opening -------------------------------------------------------------------------------
 
@@ -109,7 +113,7 @@ class EmbeddedIndex:
                 self._stored_rows += len(ids)
             else:
                 self._delete(ids)
-        self._sync_ann(rebuild=True)
+        self._attach_graph()
 
     def _read_ids(self, segment: str) -> list[str]:
         path = self.directory / f"{segment}.ids.json"
@@ -128,32 +132,35 @@ class EmbeddedIndex:
         if not len(ids):
             return
         ids = list(ids)
-        self._write_segment("add", ids, matrix)
-        self._upsert(ids, matrix)
-        self._stored_rows += len(ids)
-        self._sync_ann(changed=ids)
-        self._maybe_compact()
+        with self._lock:
+            self._write_segment("add", ids, matrix)
+            self._upsert(ids, matrix)
+            self._stored_rows += len(ids)
+            self._sync_ann(changed=ids)
+            self._maybe_compact()
 
     def remove(self, ids: Sequence[str]) -> None:
-        held = [item for item in dict.fromkeys(ids) if item in self._row]
-        if not held:
-            return
-        self._write_segment("remove", held, None)
-        if self._ann is not None:
-            self._ann.remove([self._ann_label(item) for item in held])
-        self._delete(held)
-        self._sync_ann()
-        self._maybe_compact()
+        with self._lock:
+            held = [item for item in dict.fromkeys(ids) if item in self._row]
+            if not held:
+                return
+            self._write_segment("remove", held, None)
+            if self._ann is not None:
+                self._ann.remove([self._ann_label(item) for item in held])
+            self._delete(held)
+            self._sync_ann()
+            self._maybe_compact()
 
     def search(self, queries: Vectors, k: int, *, fingerprint: Fingerprint) -> Hits:
         matrix = check_search(self.name, self.fingerprint, fingerprint, queries, k)
-        k = min(k, len(self._ids))
-        if k == 0:
-            return [[] for _ in range(len(matrix))], np.zeros((len(matrix), 0), dtype=np.float32)
-        if self._ann is not None:
-            labels, scores = self._ann.search(matrix, k)
-            return [[self._ann.ids[label] for label in row] for row in labels], scores
-        return self.exact_search(matrix, k)
+        with self._lock:
+            k = min(k, len(self._ids))
+            if k == 0:
+                return [[] for _ in range(len(matrix))], np.zeros((len(matrix), 0), dtype=np.float32)
+            if self._ann is not None:
+                labels, scores = self._ann.search(matrix, k)
+                return [[self._ann.ids[label] for label in row] for row in labels], scores
+            return self.exact_search(matrix, k)
 
     def exact_search(self, queries: Vectors, k: int) -> Hits:
         """The true top ``k`` by inner product over every row (what the ANN graph is measured against)."""
@@ -174,10 +181,18 @@ class EmbeddedIndex:
         return all_ids, all_scores
 
     def ids(self) -> set[str]:
-        return set(self._ids)
+        with self._lock:
+            return set(self._ids)
 
     def __len__(self) -> int:
         return len(self._ids)
+
+    def close(self) -> None:
+        """Save the ANN graph (if it changed) and drop the rows from memory (everything else is on disk)."""
+        with self._lock:
+            self.save_graph()
+        self._matrix = np.zeros((0, self.fingerprint.dimensions), dtype=np.float32)
+        self._ids, self._row, self._ann = [], {}, None
 
     def vectors(self, ids: Sequence[str]) -> Vectors:
         """The stored rows of ``ids`` (a KeyError names the first id not held)."""
@@ -189,16 +204,18 @@ class EmbeddedIndex:
         return self._ann is not None
 
     def compact(self) -> None:
-        """Rewrite the live rows as one segment and delete the others."""
-        old = list(self._segments)
-        self._segments = []
-        if self._ids:
-            self._write_segment("add", list(self._ids), self._matrix[:len(self._ids)], manifest=False)
-        self._write_manifest()
-        self._stored_rows = len(self._ids)
-        for segment in old:
-            for suffix in (".npy", ".ids.json"):
-                (self.directory / f"{segment}{suffix}").unlink(missing_ok=True)
+        """Rewrite the live rows as one segment and delete the others (the ANN graph is saved for the new one)."""
+        with self._lock:
+            old = list(self._segments)
+            self._segments = []
+            if self._ids:
+                self._write_segment("add", list(self._ids), self._matrix[:len(self._ids)], manifest=False)
+            self._write_manifest()
+            self._stored_rows = len(self._ids)
+            self.save_graph()
+            for segment in old:
+                for suffix in (".npy", ".ids.json"):
+                    (self.directory / f"{segment}{suffix}").unlink(missing_ok=True)
 
     def disk_bytes(self) -> int:
         return sum(path.stat().st_size for path in self.directory.iterdir() if path.is_file())
@@ -240,13 +257,43 @@ class EmbeddedIndex:
         if len(self._ids) < self.ann_threshold:
             self._ann = None
             return
-        if self._ann is None or rebuild:
+        if self._ann is None or rebuild or self._ann.dead > len(self._ids):
             from modelswap.embeddings.ann import Graph
 
             self._ann = Graph(self.fingerprint.dimensions)
             self._ann.add(list(self._ids), self._matrix[:len(self._ids)])
         elif changed:
             self._ann.add(changed, self.vectors(changed))
+
+    def _attach_graph(self) -> None:
+        """After a replay: the saved graph if it reflects these segments (or a prefix, caught up), else a new one."""
+        if len(self._ids) < self.ann_threshold:
+            return
+        from modelswap.embeddings.ann import Graph
+
+        loaded = Graph.load(self.directory / GRAPH, self.fingerprint.dimensions)
+        if loaded is None:
+            self._sync_ann(rebuild=True)
+            return
+        graph, state = loaded
+        saved = list(state.get("segments", []))
+        if saved != self._segments[:len(saved)]:
+            self._sync_ann(rebuild=True)
+            return
+        for segment in self._segments[len(saved):]:
+            ids = self._read_ids(segment)
+            if segment.endswith(".add"):
+                graph.add(ids, np.load(self.directory / f"{segment}.npy", allow_pickle=False))
+            else:
+                graph.remove([graph.labels[item] for item in ids if item in graph.labels])
+        self._ann = graph
+        self._graph_saved = list(self._segments) if len(saved) == len(self._segments) else None
+
+    def save_graph(self) -> None:
+        """Write the ANN graph beside the segments (``close`` does), so the next open need not rebuild it."""
+        if self._ann is not None and self._graph_saved != self._segments:
+            self._ann.save(self.directory / GRAPH, {"segments": list(self._segments)})
+            self._graph_saved = list(self._segments)
 
     def _ann_label(self, item: str) -> int:
         label: int = self._ann.labels[item]

@@ -60,6 +60,10 @@ class VectorIndex(Protocol):
     def __len__(self) -> int:
         ...
 
+    def close(self) -> None:
+        """Release what the index holds open (a connection, the rows in memory); it is unusable after."""
+        ...
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class IndexInfo:
