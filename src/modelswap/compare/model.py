@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from modelswap.types import ChatRequest, Observation
+from modelswap.types import ChatRequest, Observation, PromptUse
 
 Status = Literal["same", "regression", "improvement", "changed"]
 Severity = Literal["info", "minor", "major", "critical"]
@@ -38,7 +38,8 @@ SEVERITIES: tuple[Severity, ...] = ("info", "minor", "major", "critical")
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Outcome:
-    """One side of a trial: what the arm answered, or why it did not."""
+    """One side of a trial: what the arm answered, or why it did not; ``prompt``, the registry prompt version and
+    variant the arm was asked with when the gateway rendered one (a prompt effect, not a model effect)."""
 
     output: str | None
     finish_reason: str | None = None
@@ -47,6 +48,7 @@ class Outcome:
     completion_tokens: int | None = None
     cost_usd: float | None = None
     error: str | None = None
+    prompt: PromptUse | None = None
 
     @property
     def ok(self) -> bool:
@@ -67,7 +69,7 @@ class Outcome:
         return cls(output=observation.output, finish_reason=observation.finish_reason,
                    latency_ms=observation.latency_ms, prompt_tokens=usage.prompt_tokens if usage else None,
                    completion_tokens=usage.completion_tokens if usage else None, cost_usd=observation.cost_usd,
-                   error=error)
+                   error=error, prompt=observation.prompt)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from modelswap.compare.comparison import Comparison
 from modelswap.compare.triage import Triaged
+from modelswap.types import PromptUse
 
 SCHEMA = "modelswap.report/v1"
 
@@ -55,4 +56,14 @@ def _trial(t: Triaged) -> dict[str, Any]:
         "baseline_error": trial.baseline.error,
         "candidate_error": trial.candidate.error,
         **turn,
+        **_prompts(trial.baseline.prompt, trial.candidate.prompt),
     }
+
+
+def _prompts(baseline: PromptUse | None, candidate: PromptUse | None) -> dict[str, Any]:
+    """``baseline_prompt`` and ``candidate_prompt`` (``{"name", "hash", "variant"}``) when the gateway rendered a
+    registry prompt for the trial; nothing otherwise."""
+    if baseline is None and candidate is None:
+        return {}
+    return {f"{side}_prompt": None if use is None else {"name": use.name, "hash": use.hash, "variant": use.variant}
+            for side, use in (("baseline", baseline), ("candidate", candidate))}
