@@ -404,3 +404,19 @@ def test_a_store_outage_leaves_requests_served_and_prompts_on_the_last_labels_re
             assert [answer(messages=plain) for _ in range(5)] == ["plain question"] * 5
             proxy.restore()
             eventually(lambda: "prompts" not in httpx.get(f"{url}/readyz").json(), timeout_s=60)
+
+
+def test_a_streamed_request_gets_its_rendering_too(store_url: str) -> None:
+    push(store_url, "v1", "production")
+    settings = Settings.model_validate({
+        "store": store_url,
+        "arms": {"tiny": {"backend": "sim", "model": "tiny-1b", "quirks": {"echo_rate": 1.0}}},
+        "routes": {"bot": {"primary": "tiny", "prompts": ["greet"]}}})
+    with gateway(settings) as client:
+        stream = client.chat.completions.create(model="bot", messages=[], stream=True, extra_headers={
+            "x-modelswap-prompt": "greet", "x-modelswap-prompt-variables": '{"who": "S"}'})
+        text = "".join(chunk.choices[0].delta.content or "" for chunk in stream if chunk.choices)
+    assert text == "v1 default: hello S"
+    with open_store(store_url) as store:
+        [served] = store.observations("bot")
+    assert served.observation.prompt is not None and served.observation.prompt.variant == "default"
