@@ -20,6 +20,7 @@ from rich.console import Console
 from modelswap import __version__
 from modelswap.backends import Backend, build_backend
 from modelswap.cli_compare import register as register_compare
+from modelswap.cli_embeddings import register as register_embeddings
 from modelswap.cli_prompts import register as register_prompts
 from modelswap.cli_rollout import register as register_rollout
 from modelswap.cli_watch import register as register_watch
@@ -280,6 +281,7 @@ def _decision_exit(code: int) -> NoReturn:
 register_compare(app, out=out, err=err, decision_exit=_decision_exit)
 register_rollout(app, out=out, err=err)
 register_prompts(app, out=out, err=err)
+register_embeddings(app, out=out, err=err)
 register_watch(app, out=out, err=err, decision_exit=_decision_exit)
 
 
