@@ -152,8 +152,14 @@ class _Gateway:
         store = open_store(self.store_url)
         try:
             rollouts = await asyncio.to_thread(self._start_rollouts, store)
+        except BaseException:
+            store.close()
+            raise
+        try:
             self.prompts = await asyncio.to_thread(self._start_prompts, store)
         except BaseException:
+            if rollouts is not None:
+                await asyncio.to_thread(self._stop_rollouts, rollouts, store)
             store.close()
             raise
         secrets = [secret for arm in self.arms.values() for secret in arm.backend.secrets]
