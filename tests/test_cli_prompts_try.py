@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from modelswap.cli import app
+from modelswap.errors import ModelswapError
 from modelswap.prompts.matrix import build_matrix
 from modelswap.prompts.registry import content_hash, load_prompt
 from modelswap.store import open_store
@@ -78,9 +79,9 @@ def test_try_stores_each_variant_under_its_run_ranks_per_category_and_resumes(co
         shaped = {r.id: r for r in store.requests("r~try~completion-3shot")}
     assert runs == {"r", "r~try~as-is", "r~try~completion-3shot", "r~try~xml"}
     assert counts["r~try~xml"] == 22
-    assert shaped["classify-01"].messages[0]["content"].endswith("Input: Review: The battery lasts two full days and "
-                                                                  "the screen is gorgeous. Best phone I've owned.\n"
-                                                                  "Label:\nOutput:")
+    assert shaped["classify-01"].messages[0]["content"].endswith(
+        "Input: Classify this review. Answer with exactly one label from: positive, negative, neutral.\n\n"
+        "Review: The battery lasts two full days and the screen is gorgeous. Best phone I've owned.\nLabel:\nOutput:")
     assert "classify-01" not in shaped["classify-01"].messages[0]["content"].split("Output:")[0]
     again = try_run(config)
     with open_store(store_url(config)) as store:
@@ -165,3 +166,24 @@ def test_matrix_renders_markdown_html_and_the_history(config: Path, tmp_path: Pa
     page = html.read_text(encoding="utf-8")
     assert "fail 0/2" in page and "http://" not in page and "https://" not in page and "<script" not in page
     assert "fail 0/2" in result.output
+
+
+def test_a_variant_run_holding_other_prompts_is_refused_and_a_tag_tries_afresh(config: Path) -> None:
+    recorded(config)
+    try_run(config)
+    with open_store(store_url(config)) as store:
+        [old] = [r for r in store.requests("r~try~xml") if r.id == "classify-01"]
+    edited = config.parent / "m.db"
+    with open_store(f"sqlite:///{edited}") as store:  # the primary's answer changes: completion's examples change
+        store.save_observations([StoredObservation(
+            key=ObservationKey(run="r", trial_id="classify-02", arm="sim-a", sample=0), role="primary",
+            observation=Observation(arm="sim-a", model="sim", output="neutral", finish_reason="stop"))])
+    result = CliRunner().invoke(app, ["prompts", "try", "-c", str(config), "--run", "r", "--category", "classify",
+                                      "--no-semantic", *TEMPLATES])
+    assert isinstance(result.exception, ModelswapError)
+    assert str(result.exception).startswith("run 'r~try~completion-3shot' holds other prompts for 3 request(s) "
+                                            "(first: classify-01)")
+    tagged = try_run(config, "--tag", "v2")
+    assert sorted(r["variant"] for r in tagged["categories"]["classify"]) == [
+        "as-is@v2", "completion-3shot@v2", "xml@v2"]
+    assert old.messages[0]["content"].startswith("<input>\nClassify this review.")  # xml has no examples

@@ -138,3 +138,24 @@ def test_rank_orders_by_rate_then_gate_then_interval_then_name() -> None:
     rows = [row("b", 0.2), row("a", 0.2), row("go", 0.2, "go"), row("narrow", 0.2, hi=0.3), row("worst", 0.9),
             row("best", 0.1)]
     assert [r.variant for r in rank(rows)["c"]] == ["best", "go", "narrow", "a", "b", "worst"]
+
+
+def task(n: int, instructions: str, category: str = "mixed") -> ChatRequest:
+    return ChatRequest(id=f"t{n}", category=category,
+                       messages=({"role": "user", "content": f"{instructions}\n\nText: {n}"},),
+                       expect={**LABELS, "label": "positive"})
+
+
+def test_a_category_with_different_instructions_keeps_them_in_each_input_and_picks_the_same_task_first() -> None:
+    requests = [task(1, "Label A."), task(2, "Label B."), task(3, "Label A.")]
+    answers = {"t1": answer("positive"), "t2": answer("negative"), "t3": answer("positive")}
+    shaped, _ = shape_requests(requests, TEMPLATES["completion"], shots=1, answers=answers)
+    assert shaped[0].messages[0]["content"] == ("Input: Label A.\n\nText: 3\nOutput: positive\n\n"
+                                                "Input: Label A.\n\nText: 1\nOutput:")
+    same, _ = shape_requests([task(1, "Same."), task(2, "Same.")], TEMPLATES["completion"], shots=1,
+                             answers={"t1": answer("positive"), "t2": answer("negative")})
+    assert same[0].messages[0]["content"] == "Same.\n\nInput: Text: 2\nOutput: negative\n\nInput: Text: 1\nOutput:"
+
+
+def test_a_tag_names_new_variants() -> None:
+    assert template_variant(TEMPLATES["completion"], 2, tag="v2").name == "completion-2shot@v2"

@@ -53,6 +53,7 @@ from modelswap.prompts.tryout import (
     rank,
     score,
     shape_requests,
+    shared_instructions,
     template_variant,
     try_run,
 )
@@ -97,6 +98,8 @@ def register(prompts_app: typer.Typer, *, out: Console, err: Console) -> None:
         templates: Annotated[list[str] | None, typer.Option("--template", help="Templates to try (default: all: "
                                                             f"{', '.join(TEMPLATES)}).")] = None,
         shots: Annotated[int, typer.Option("--shots", min=0, help="Examples per few-shot prompt.")] = DEFAULT_SHOTS,
+        tag: Annotated[str | None, typer.Option("--tag", help="Suffix of the variants' names and runs "
+                                                "(VARIANT@TAG): try again without resuming.")] = None,
         keep: Annotated[bool, typer.Option("--keep", help="Write the winner into the prompt file, push it, set its "
                                            "status.")] = False,
         family: Annotated[str | None, typer.Option("--family", help="--keep writes family:NAME, not the exact "
@@ -116,11 +119,11 @@ def register(prompts_app: typer.Typer, *, out: Console, err: Console) -> None:
         settings = load_settings(config)
         primary_arm, candidate_arm = _arms(settings, primary, candidate)
         chosen = [template(name) for name in templates] if templates else list(TEMPLATES.values())
-        variants = [template_variant(t, shots) for t in chosen]
+        variants = [template_variant(t, shots, tag=tag) for t in chosen]
         with open_store(settings.store) as store:
             sources = []
             if file is not None:
-                sources.append(_cases_source(store, settings, file, primary_arm, variants, err))
+                sources.append(_cases_source(store, settings, file, primary_arm, variants, err, tag=tag))
             if run is not None:
                 sources.append(_run_source(store, run, primary_arm, categories, variants))
             scores = _generate_and_score(store, settings, sources, primary=primary_arm, candidate=candidate_arm,
@@ -171,7 +174,7 @@ def _arms(settings: Settings, primary: str | None, candidate: str | None) -> tup
 
 
 def _cases_source(store: Store, settings: Settings, file: Path, primary: str, variants: list[TryVariant],
-                  err: Console) -> _Source:
+                  err: Console, *, tag: str | None) -> _Source:
     """The prompt file's cases, with the primary's answers recorded (twice: primary and replica) when missing."""
     prompt = load_prompt(file)
     if not prompt.cases:
@@ -183,7 +186,7 @@ def _cases_source(store: Store, settings: Settings, file: Path, primary: str, va
         line = add_line(primary, run)
         asyncio.run(_record(build_backend(primary, settings.arm(primary)), store, requests, settings, run=run,
                             role="primary", repeat=2, line=line))
-    own = [file_variant(key) for key in sorted(prompt.variants)]
+    own = [file_variant(key, tag=tag) for key in sorted(prompt.variants)]
     return _Source(run=run, requests=requests, prompt=prompt, path=file, primary_key=primary_key,
                    variants=[*variants, *own])
 
@@ -212,6 +215,7 @@ def _generate_and_score(store: Store, settings: Settings, sources: Sequence[_Sou
         answers = first_samples(store.observations(source.run, arm=primary))
         for variant in source.variants:
             shaped, raw = _shaped(source, variant, answers)
+            _check_not_stale(store, try_run(source.run, variant.name), shaped)
             plans.append((source, variant, shaped, raw))
     with record_progress(err) as add_line:
         asyncio.run(_record_variants(store, settings, candidate, plans, add_line))
@@ -226,6 +230,16 @@ def _generate_and_score(store: Store, settings: Settings, sources: Sequence[_Sou
             scores += score(trials, variant=variant.name, baseline=primary, candidate=candidate, policy=policy,
                             comparators=lambda: default_comparators(semantic=semantic))
     return scores
+
+
+def _check_not_stale(store: Store, run: str, shaped: Sequence[ChatRequest]) -> None:
+    """A variant's run resumes only if it holds the same prompts (a request stored is never rewritten)."""
+    stored = {request.id: request for request in store.requests(run)}
+    stale = [r.id for r in shaped if r.id in stored and stored[r.id].messages != r.messages]
+    if stale:
+        raise ModelswapError(f"run {run!r} holds other prompts for {len(stale)} request(s) (first: {stale[0]}): the "
+                             "traffic, the template or the primary's answers changed since it was recorded; "
+                             "try into new runs with --tag NAME")
 
 
 def _shaped(source: _Source, variant: TryVariant, answers: dict[str, Outcome]) -> tuple[list[ChatRequest], bool]:
@@ -281,7 +295,8 @@ def _keep(store: Store, settings: Settings, sources: Sequence[_Source], ranked: 
             variant = next(v for v in source.variants if v.name == best.variant)
             requests = [r for r in source.requests if r.category == category]
             pool = [(r, answers[r.id]) for r in requests if r.id in answers]
-            shots = pick_shots(ChatRequest(id="", messages=(), category=category), pool, variant.shots)
+            shots = pick_shots(ChatRequest(id="", messages=(), category=category), pool, variant.shots,
+                               head=shared_instructions(requests))
             edited, path = _edited(source, variant, category, requests, shots, key, prompts_dir)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(edited.text, encoding="utf-8")
@@ -308,7 +323,7 @@ def _edited(source: _Source, variant: TryVariant, category: str, requests: list[
             data = kept_variant(variant.template, [m.model_dump() for m in own.messages], shots, own.params or None)
         return set_variant(source.path.read_text(encoding="utf-8"), key, data, path=str(source.path)), source.path
     assert variant.template is not None
-    data = kept_variant(variant.template, [dict(m) for m in category_parts(requests).messages], shots)
+    data = kept_variant(variant.template, category_parts(requests), shots)
     path = prompts_dir / f"{category}.yaml"
     if path.exists():
         return set_variant(path.read_text(encoding="utf-8"), key, data, path=str(path)), path

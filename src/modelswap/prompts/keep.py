@@ -51,11 +51,13 @@ def escape(text: str) -> str:
     return text.replace("{{", "\\{{")
 
 
-def kept_variant(template: Template, messages: Sequence[dict[str, Any]], shots: Sequence[Shot],
+def kept_variant(template: Template, messages: Sequence[dict[str, Any]] | Parts, shots: Sequence[Shot],
                  params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A variant (file data) from ``template`` applied to a prompt's messages (placeholders left in place)."""
+    """A variant (file data) from ``template`` applied to a prompt's messages, or to parts already split
+    (placeholders left in place)."""
     escaped = [Shot(input=escape(shot.input), output=escape(shot.output)) for shot in shots]
-    shaped = template.shape(split(messages), escaped if template.shots else [])
+    shaped = template.shape(messages if isinstance(messages, Parts) else split(messages),
+                            escaped if template.shots else [])
     data: dict[str, Any] = {"messages": [dict(m) for m in shaped.messages]}
     merged = dict(params or {})
     if shaped.stop:
@@ -150,11 +152,12 @@ def category_messages(requests: Sequence[ChatRequest]) -> tuple[list[dict[str, s
 
 
 def category_parts(requests: Sequence[ChatRequest]) -> Parts:
-    """The parts a template reshapes for the category's prompt file."""
+    """The parts a template reshapes for the category's prompt file; when the requests' instructions differ,
+    they are part of the input, as ``prompts try`` shaped them."""
     messages, variables = category_messages(requests)
     if variables == ["input"]:
         return split(messages)
-    return Parts(instructions=INSTRUCTIONS, input=INPUT, messages=tuple(messages))
+    return Parts(instructions="", input=f"{INSTRUCTIONS}\n\n{INPUT}", messages=tuple(messages))
 
 
 def _templated(request: ChatRequest) -> list[dict[str, str]]:

@@ -9,7 +9,9 @@ running or comparing anything.
 How a request splits (``split``): the instructions are the system (and developer) messages, then,
 when the last user message has a blank line, the part of it before the first blank line; the input
 is the rest of that user message. ``Classify this review...\\n\\nReview: ...`` gives the instruction
-sentence and ``Review: ...``; a user message without a blank line is all input.
+sentence and ``Review: ...``; a user message without a blank line is all input. With ``head=False``
+the first paragraph stays in the input: ``prompts try`` splits so when the requests of a category do
+not all share their instructions (each example then carries its own).
 
 The templates (``Shaped.stop`` is added to the request's stop sequences):
 
@@ -79,15 +81,16 @@ class Template:
     shape: Shape
 
 
-def split(messages: Sequence[Mapping[str, Any]]) -> Parts:
-    """The instructions and the input of a chat request (see the module docstring)."""
+def split(messages: Sequence[Mapping[str, Any]], *, head: bool = True) -> Parts:
+    """The instructions and the input of a chat request (see the module docstring); with ``head=False`` the
+    user message's first paragraph stays in the input (requests whose instructions differ one from another)."""
     system = [message_text(dict(m)) for m in messages if m.get("role") in ("system", "developer")]
     users = [message_text(dict(m)) for m in messages if m.get("role") == "user"]
     text = users[-1] if users else ""
-    head, sep, rest = text.partition("\n\n")
+    first, sep, rest = text.partition("\n\n")
     instructions = [s.strip() for s in system if s.strip()]
-    if sep and rest.strip():
-        instructions.append(head.strip())
+    if sep and rest.strip() and head:
+        instructions.append(first.strip())
         text = rest
     return Parts(instructions="\n\n".join(instructions), input=text.strip(),
                  messages=tuple(dict(m) for m in messages))
@@ -165,6 +168,7 @@ def template(name: str) -> Template:
         raise PromptError(f"unknown template {name!r}; expected one of {', '.join(TEMPLATES)}") from None
 
 
-def apply(chosen: Template, messages: Sequence[Mapping[str, Any]], shots: Sequence[Shot] = ()) -> Shaped:
-    """``messages`` shaped by ``chosen``, with ``shots`` when it uses examples."""
-    return chosen.shape(split(messages), shots if chosen.shots else ())
+def apply(chosen: Template, messages: Sequence[Mapping[str, Any]], shots: Sequence[Shot] = (), *,
+          head: bool = True) -> Shaped:
+    """``messages`` shaped by ``chosen``, with ``shots`` when it uses examples (``head``: as ``split``)."""
+    return chosen.shape(split(messages, head=head), shots if chosen.shots else ())

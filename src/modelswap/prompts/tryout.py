@@ -58,15 +58,20 @@ class TryVariant:
     file_key: str | None = None
 
 
-def template_variant(template: Template, shots: int = DEFAULT_SHOTS) -> TryVariant:
-    """The variant a template gives; one with examples is named for their number (``completion-3shot``)."""
+def template_variant(template: Template, shots: int = DEFAULT_SHOTS, *, tag: str | None = None) -> TryVariant:
+    """The variant a template gives; one with examples is named for their number (``completion-3shot``), and
+    a ``tag`` is appended (``completion-3shot@v2``)."""
     name = f"{template.name}-{shots}shot" if template.shots and shots else template.name
-    return TryVariant(name=name, template=template, shots=shots if template.shots else 0)
+    return TryVariant(name=_tagged(name, tag), template=template, shots=shots if template.shots else 0)
 
 
-def file_variant(key: str) -> TryVariant:
+def file_variant(key: str, *, tag: str | None = None) -> TryVariant:
     """The prompt file's own variant under ``key``, tried as it is."""
-    return TryVariant(name=f"file-{key.replace(':', '-')}", file_key=key)
+    return TryVariant(name=_tagged(f"file-{key.replace(':', '-')}", tag), file_key=key)
+
+
+def _tagged(name: str, tag: str | None) -> str:
+    return f"{name}@{tag}" if tag else name
 
 
 def case_requests(prompt: Prompt, model: str, family: str | None = None) -> list[ChatRequest]:
@@ -98,17 +103,30 @@ def _order(request_id: str, other_id: str) -> bytes:
     return hashlib.blake2b(f"{request_id}\x00{other_id}".encode(), digest_size=8).digest()
 
 
-def pick_shots(request: ChatRequest, pool: Sequence[tuple[ChatRequest, Outcome]], count: int) -> list[Shot]:
+def pick_shots(request: ChatRequest, pool: Sequence[tuple[ChatRequest, Outcome]], count: int, *,
+               head: bool = True) -> list[Shot]:
     """Up to ``count`` examples for ``request`` from the primary's answers to other requests of its category.
 
-    Never its own answer; answers that failed or are empty are left out; answers that meet their
-    contract come first; the order within each group is a hash of both ids (stable, and different
-    per request).
+    Never its own answer; answers that failed or are empty are left out. First come the requests with
+    the same instructions (the same task), then, within each, answers that meet their contract; the
+    order within each group is a hash of both ids (stable, and different per request). ``head``: how
+    the requests split (``templates.split``).
     """
+    own = split(request.messages).instructions
     others = [(other, answer) for other, answer in pool
               if other.id != request.id and other.category == request.category and answer.ok and answer.text.strip()]
-    others.sort(key=lambda item: (not check_contract(item[0], item[1]).passed, _order(request.id, item[0].id)))
-    return [Shot(input=split(other.messages).input, output=answer.text.strip()) for other, answer in others[:count]]
+    others.sort(key=lambda item: (split(item[0].messages).instructions != own,
+                                  not check_contract(item[0], item[1]).passed, _order(request.id, item[0].id)))
+    return [Shot(input=split(other.messages, head=head).input, output=answer.text.strip())
+            for other, answer in others[:count]]
+
+
+def shared_instructions(requests: Sequence[ChatRequest]) -> bool:
+    """Whether every request of each category has the same instructions (``templates.split``)."""
+    seen: dict[str, set[str]] = {}
+    for request in requests:
+        seen.setdefault(request.category, set()).add(split(request.messages).instructions)
+    return all(len(found) == 1 for found in seen.values())
 
 
 def _with_stop(params: Mapping[str, Any], stop: Sequence[str]) -> dict[str, Any]:
@@ -122,12 +140,16 @@ def _with_stop(params: Mapping[str, Any], stop: Sequence[str]) -> dict[str, Any]
 def shape_requests(requests: Sequence[ChatRequest], template: Template, *, shots: int,
                    answers: Mapping[str, Outcome]) -> tuple[list[ChatRequest], bool]:
     """Every request shaped by ``template`` (examples from ``answers``, the primary's by request id), and
-    whether the shaped prompts are raw completions."""
+    whether the shaped prompts are raw completions. A category whose requests differ in their
+    instructions keeps each request's instructions in its input (``split(head=False)``)."""
     pool = [(request, answers[request.id]) for request in requests if request.id in answers]
     shaped, raw = [], False
+    heads = {category: shared_instructions([r for r in requests if r.category == category])
+             for category in {r.category for r in requests}}
     for request in requests:
-        examples = pick_shots(request, pool, shots) if template.shots else []
-        result = apply(template, request.messages, examples)
+        head = heads[request.category]
+        examples = pick_shots(request, pool, shots, head=head) if template.shots else []
+        result = apply(template, request.messages, examples, head=head)
         raw = raw or result.raw
         shaped.append(replace(request, messages=result.messages, params=_with_stop(request.params, result.stop)))
     return shaped, raw
