@@ -48,7 +48,7 @@ from modelswap.embeddings.index import (
 FORMAT = "modelswap.vector-index/v1"
 MANIFEST = "manifest.json"
 GRAPH = "graph.faiss"  # the saved ANN graph; graph.json beside it holds its ids and the segments it reflects
-ANN_THRESHOLD = 50_000  # rows from which searches go through the ANN graph (docs/benchmarks.md)
+ANN_THRESHOLD = 20_000  # rows from which the ANN graph answers (exact: 12 ms a query at 20,000; docs/embeddings.md)
 QUERY_BLOCK = 32_000_000  # scores computed at once by exact search (queries x rows), 128 MB
 
 
