@@ -281,7 +281,7 @@ def _decision_exit(code: int) -> NoReturn:
 register_compare(app, out=out, err=err, decision_exit=_decision_exit)
 register_rollout(app, out=out, err=err)
 register_prompts(app, out=out, err=err)
-register_embeddings(app, out=out, err=err)
+register_embeddings(app, out=out, err=err, decision_exit=_decision_exit)
 register_watch(app, out=out, err=err, decision_exit=_decision_exit)
 
 

@@ -15,12 +15,14 @@ re-embedding and churn reports.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 
+from modelswap import cli_embeddings_churn
 from modelswap.config import config_path, load_settings
 from modelswap.embeddings import alias as aliases
 from modelswap.embeddings.index import list_indexes
@@ -37,10 +39,11 @@ AliasArgument = Annotated[str, typer.Argument(metavar="ALIAS", help="The name re
 DEFAULT_INDEXES = "modelswap-indexes"
 
 
-def register(app: typer.Typer, *, out: Console, err: Console) -> None:
+def register(app: typer.Typer, *, out: Console, err: Console, decision_exit: Callable[[int], NoReturn]) -> None:
     """Add the ``embeddings`` command group to ``app``."""
     embeddings_app = typer.Typer(no_args_is_help=True, help="Embedding indexes: fingerprints, aliases, cutover.")
     app.add_typer(embeddings_app, name="embeddings")
+    cli_embeddings_churn.register(embeddings_app, out=out, decision_exit=decision_exit)
 
     def say(line: str) -> None:
         out.print(line, markup=False, highlight=False, soft_wrap=True)
