@@ -159,3 +159,15 @@ def test_a_category_with_different_instructions_keeps_them_in_each_input_and_pic
 
 def test_a_tag_names_new_variants() -> None:
     assert template_variant(TEMPLATES["completion"], 2, tag="v2").name == "completion-2shot@v2"
+
+
+def test_pick_shots_prefers_answers_that_ended_on_their_own() -> None:
+    requests = [task(n, "Same.") for n in range(1, 4)]
+    cut = Outcome(output="nonsense that went on", finish_reason="length")
+    pool = [(requests[1], cut), (requests[2], Outcome(output="also wrong", finish_reason="stop"))]
+    assert [s.output for s in pick_shots(requests[0], pool, 2)] == ["also wrong", "nonsense that went on"]
+
+
+def test_an_answer_cut_at_its_token_limit_meets_the_contract_when_its_label_is_right() -> None:
+    cut = Outcome(output="positive", finish_reason="length")
+    assert check_contract(review(1, "positive"), cut).passed

@@ -4,7 +4,7 @@ What it is: ``check_contract``, one answer judged alone. There is no baseline to
 the baseline is the answer a well-behaved model gives (the simulator's base answer for the
 request's ``expect``: the gold label, the gold fields in valid JSON, N bullets, the expected
 language) and the answer is compared with it by the contract's comparators (errors, structure,
-shape, correctness, truncation, degeneration, language). A major or critical regression against
+shape, correctness, degeneration, language; not truncation). A major or critical regression against
 that ideal is a broken contract; its reason is the comparator's. What it is not: a comparison
 with the primary (``prompts try`` and ``compare`` do that), nor a new check: every judgement is an
 existing comparator's.
@@ -24,7 +24,6 @@ from modelswap.compare.checks.errors import ErrorComparator
 from modelswap.compare.checks.language import LanguageComparator
 from modelswap.compare.checks.shape import ShapeComparator
 from modelswap.compare.checks.structure import StructureComparator
-from modelswap.compare.checks.truncation import TruncationComparator
 from modelswap.compare.model import Outcome
 from modelswap.sim.base import base_answer, render
 from modelswap.types import ChatRequest
@@ -44,9 +43,11 @@ class ContractResult:
 
 
 def contract_comparators() -> list[Comparator]:
-    """The comparators that judge a contract (no similarity, cost or refusal: those need a real baseline)."""
+    """The comparators that judge a contract: no similarity, cost or refusal (those need a real baseline), and no
+    truncation (an answer cut at its token limit that still holds the right label or JSON meets the contract;
+    one that does not is caught by the checks of the label or the JSON)."""
     return [ErrorComparator(), StructureComparator(), ShapeComparator(), CorrectnessComparator(),
-            TruncationComparator(), DegenerateComparator(), LanguageComparator()]
+            DegenerateComparator(), LanguageComparator()]
 
 
 def ideal_outcome(request: ChatRequest) -> Outcome:

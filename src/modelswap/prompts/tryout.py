@@ -108,15 +108,17 @@ def pick_shots(request: ChatRequest, pool: Sequence[tuple[ChatRequest, Outcome]]
     """Up to ``count`` examples for ``request`` from the primary's answers to other requests of its category.
 
     Never its own answer; answers that failed or are empty are left out. First come the requests with
-    the same instructions (the same task), then, within each, answers that meet their contract; the
-    order within each group is a hash of both ids (stable, and different per request). ``head``: how
-    the requests split (``templates.split``).
+    the same instructions (the same task), then, within each, answers that meet their contract, then
+    answers that ended on their own (not cut at the token limit: an example teaches where to stop);
+    the order within each group is a hash of both ids (stable, and different per request). ``head``:
+    how the requests split (``templates.split``).
     """
     own = split(request.messages).instructions
     others = [(other, answer) for other, answer in pool
               if other.id != request.id and other.category == request.category and answer.ok and answer.text.strip()]
     others.sort(key=lambda item: (split(item[0].messages).instructions != own,
-                                  not check_contract(item[0], item[1]).passed, _order(request.id, item[0].id)))
+                                  not check_contract(item[0], item[1]).passed, item[1].finish_reason == "length",
+                                  _order(request.id, item[0].id)))
     return [Shot(input=split(other.messages, head=head).input, output=answer.text.strip())
             for other, answer in others[:count]]
 
