@@ -137,6 +137,18 @@ class ShadowConfig(_Strict):
     until: datetime | None = None
 
 
+class EmbeddingsShadowConfig(_Strict):
+    """A route's ``/v1/embeddings`` shadow (docs/embeddings.md): the primary answers, and a sampled share of
+    requests is sent in the background to the ``candidate`` arm; each input text (redacted) is appended to the
+    ``probes`` JSONL file, the probe queries of ``modelswap embeddings churn``."""
+
+    candidate: str
+    sample: float = Field(default=1.0, ge=0, le=1)
+    probes: str = Field(default="embedding-probes.jsonl", min_length=1)
+    max_in_flight: int = Field(default=16, ge=1)
+    timeout_s: float = Field(default=30.0, gt=0)
+
+
 class JudgeConfig(_Strict):
     """An arm that judges baseline against candidate on the trials the checks leave open (``compare``).
 
@@ -367,6 +379,7 @@ class RouteConfig(_Strict):
     judge: JudgeConfig | None = None
     rollout: RolloutConfig | None = None
     prompts: dict[str, RoutePromptConfig] = Field(default_factory=dict)
+    embeddings: EmbeddingsShadowConfig | None = None
 
     _prompt_list = field_validator("prompts", mode="before")(_prompt_names)
 
@@ -574,6 +587,8 @@ def _check_routes(settings: Settings, root: yaml.Node | None, path: str) -> None
         named = [("primary", route.primary), *[(f"candidates.{i}", c) for i, c in enumerate(route.candidates)]]
         if route.judge is not None:
             named.append(("judge.arm", route.judge.arm))
+        if route.embeddings is not None:
+            named.append(("embeddings.candidate", route.embeddings.candidate))
         for field, arm in named:
             if arm not in settings.arms:
                 loc = ("routes", name, *field.split("."))

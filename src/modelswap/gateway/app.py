@@ -47,6 +47,7 @@ from modelswap.config import RouteConfig, Settings, load_settings
 from modelswap.errors import ConfigError, PromptError
 from modelswap.gateway.admin import AdminAPI
 from modelswap.gateway.arms import GatewayArm, Hooks, build_arms
+from modelswap.gateway.embeddings_shadow import EmbeddingShadow, embedding_shadows
 from modelswap.gateway.feedback import FeedbackWriter, RecentRequests, Served, parse_feedback
 from modelswap.gateway.health import readiness
 from modelswap.gateway.metrics import Metrics
@@ -143,6 +144,7 @@ class _Gateway:
         self.rollouts: RolloutStates | None = None
         self.prompts: PromptCache | None = None
         self.feedback_writer: FeedbackWriter | None = None
+        self.embedding_shadows: dict[str, EmbeddingShadow] = {}
         self.recent = RecentRequests()
         self.new_id = _Ids()
         self.hooks = Hooks(count=self._count, after=self._after)
@@ -177,11 +179,14 @@ class _Gateway:
         self.engine = ShadowEngine(routes=self.settings.routes, arms=arm_calls(self.arms), recorder=recorder,
                                    metrics=self.metrics)
         self.metrics.watch_rollout(rollouts, self.alerts)
+        self.embedding_shadows = embedding_shadows(self.settings.routes, self.arms, recorder.redactor)
         try:
             yield
         finally:
             engine, self.engine = self.engine, None
             await engine.close(grace_s=self.shadow_grace_s)
+            for embedding_shadow in self.embedding_shadows.values():
+                await embedding_shadow.close(grace_s=self.shadow_grace_s)
             await recorder.close()
             await feedback_writer.close()
             for arm in self.arms.values():
@@ -336,12 +341,17 @@ class _Gateway:
         arm = self.arms[route.primary]
         headers = {"x-request-id": request_id, "x-modelswap-arm": arm.name}
         authorization = request.headers.get("authorization")
+        t0 = time.perf_counter()
         try:
             status, content_type, content = await arm.embeddings(body, authorization=authorization)
         except ClientError as exc:
             self.metrics.embedding_requests.labels(body["model"], arm.name, str(exc.status)).inc()
             return error_response(exc, headers=headers)
         self.metrics.embedding_requests.labels(body["model"], arm.name, str(status)).inc()
+        shadow = self.embedding_shadows.get(body["model"])
+        if shadow is not None and status == 200:
+            shadow.offer(body, request_id=request_id, status=status, content=content,
+                         latency_ms=(time.perf_counter() - t0) * 1000)
         return Response(content, status_code=status, media_type=content_type, headers=headers)
 
     async def models(self, request: Request) -> Response:

@@ -31,7 +31,7 @@ import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from starlette.background import BackgroundTask
@@ -79,8 +79,9 @@ class GatewayArm(abc.ABC):
     async def aclose(self) -> None:
         await self.backend.aclose()
 
-    async def embeddings(self, body: dict[str, Any], *, authorization: str | None) -> tuple[int, str, bytes]:
-        """Status, content type and body of an embeddings call; only HTTP arms have one."""
+    async def embeddings(self, body: dict[str, Any], *, authorization: str | None,
+                         pool: Literal["primary", "shadow"] = "primary") -> tuple[int, str, bytes]:
+        """Status, content type and body of an embeddings call (on the ``pool`` connections); only HTTP arms."""
         raise ClientError(f"the route's primary arm {self.name!r} does not serve embeddings", status=400,
                           code="embeddings_unsupported")
 
@@ -180,10 +181,11 @@ class RelayArm(GatewayArm):
             error = ErrorInfo(kind=exc.kind, message=http.scrub(str(exc)))
             return error_observation(error=error, timing=timing(), arm=self.name, model=self.model, params=params)
 
-    async def embeddings(self, body: dict[str, Any], *, authorization: str | None) -> tuple[int, str, bytes]:
+    async def embeddings(self, body: dict[str, Any], *, authorization: str | None,
+                         pool: Literal["primary", "shadow"] = "primary") -> tuple[int, str, bytes]:
         http = self.http
         try:
-            answer = await http.post("primary", http.embeddings_url, orjson.dumps({**body, "model": self.model}),
+            answer = await http.post(pool, http.embeddings_url, orjson.dumps({**body, "model": self.model}),
                                      http.headers(authorization))
             content = await answer.read()
         except UpstreamError as exc:
@@ -350,6 +352,9 @@ def _used_arms(settings: Settings) -> dict[str, int]:
                               key=f"routes.{route_name}.candidates")
         for name in (route.primary, *route.candidates):
             used[name] = max(used.get(name, 0), route.shadow.max_in_flight)
+        if route.embeddings is not None:  # the /v1/embeddings shadow's candidate (gateway.embeddings_shadow)
+            name = route.embeddings.candidate
+            used[name] = max(used.get(name, 0), route.embeddings.max_in_flight)
     return used
 
 
