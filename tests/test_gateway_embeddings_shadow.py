@@ -178,3 +178,16 @@ def test_sampling_is_a_function_of_the_request_id(tmp_path: Path) -> None:
 
 def lines_of(path: Path) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines()]
+
+
+def test_churn_reads_a_routes_probes_file_by_name(tmp_path: Path) -> None:
+    from modelswap.cli_embeddings_churn import _route_probes
+
+    path = tmp_path / "modelswap.yaml"
+    path.write_text("store: sqlite:///x.db\narms:\n  old: {backend: sim}\n  new: {backend: sim}\nroutes:\n"
+                    "  embed:\n    primary: old\n    embeddings: {candidate: new, probes: kept.jsonl}\n"
+                    "  chat:\n    primary: old\n", encoding="utf-8")
+    assert _route_probes("route:embed", path) == "kept.jsonl"
+    assert _route_probes("probes.jsonl", path) == "probes.jsonl"
+    with pytest.raises(ConfigError, match="no route 'chat' with an embeddings shadow"):
+        _route_probes("route:chat", path)

@@ -9,7 +9,8 @@ gate; exit 0 go, 1 no_go, 2 inconclusive). What it is not: the report's rules (`
 
 Probe specs: ``chatterbot:en,ja`` (the corpus's questions, labelled with their answers), a JSONL
 file of probes (``{"id"?, "text", "lang"?, "segment"?, "relevant"?}``, what the gateway records),
-or ``sample:N`` (N documents of ``--corpus`` as queries, unlabelled).
+``sample:N`` (N documents of ``--corpus`` as queries, unlabelled), or ``route:NAME`` (the probes file
+the gateway's embeddings shadow of route NAME writes, from ``-c modelswap.yaml``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from modelswap.compare.embedding import E5_NAME, MINILM_NAME
+from modelswap.config import load_settings
 from modelswap.embeddings.churn_gate import EXIT_CODES, ChurnPolicy
 from modelswap.embeddings.churn_report import build_report, report_json, report_markdown
 from modelswap.embeddings.corpus import Corpus, load_corpus
@@ -32,6 +34,7 @@ from modelswap.embeddings.index import VectorIndex, VectorIndexError, open_index
 from modelswap.embeddings.models import MODELS, RetrievalModel, retrieval_model
 from modelswap.embeddings.probes import Probe, Ranked, rankings, read_probe_file, sample_probes
 from modelswap.embeddings.reembed import estimate, plan, reembed
+from modelswap.errors import ConfigError
 
 IndexesOption = Annotated[str, typer.Option("--indexes", envvar="MODELSWAP_INDEXES",
                                             help="Where the indexes are: a directory (embedded) or a "
@@ -81,8 +84,8 @@ def register(embeddings_app: typer.Typer, *, out: Console, decision_exit: Callab
     def churn_command(
         old: Annotated[str, typer.Option("--old", help="The index serving today.")],
         new: Annotated[str, typer.Option("--new", help="The candidate index.")],
-        probes: Annotated[str, typer.Option("--probes", help="chatterbot:en,ja, a JSONL file, or sample:N "
-                                                             "(with --corpus).")],
+        probes: Annotated[str, typer.Option("--probes", help="chatterbot:en,ja, a JSONL file, sample:N "
+                                                             "(with --corpus) or route:NAME.")],
         indexes: IndexesOption = DEFAULT_INDEXES,
         corpus: Annotated[str | None, typer.Option("--corpus", help="The documents' texts (for sample:N and to "
                                                                    "show the changed queries).")] = None,
@@ -96,10 +99,12 @@ def register(embeddings_app: typer.Typer, *, out: Console, decision_exit: Callab
                                                                                  "threshold to map.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
         as_markdown: Annotated[bool, typer.Option("--markdown", help="The report as Markdown.")] = False,
+        config: Annotated[Path | None, typer.Option("--config", "-c", help="modelswap.yaml (for route:NAME).")]
+            = None,
     ) -> None:
         """Compare the rankings of two indexes on probe queries; print the tables and the gate."""
         texts = load_corpus(corpus) if corpus else None
-        chosen = _probes(probes, texts)
+        chosen = _probes(_route_probes(probes, config), texts)
         ranked: dict[str, Ranked] = {}
         for role, name in (("old", old), ("new", new), ("noise", noise)):
             if name is not None:
@@ -129,6 +134,18 @@ def _probes(spec: str, corpus: Corpus | None) -> list[Probe]:
             raise VectorIndexError(f"--probes {spec}: expected sample:N with N >= 1")
         return sample_probes(corpus.documents, int(count))
     return read_probe_file(Path(spec))
+
+
+def _route_probes(spec: str, config: Path | None) -> str:
+    """``route:NAME`` as the probes file its gateway embeddings shadow writes; any other spec as it is."""
+    if not spec.startswith("route:"):
+        return spec
+    name = spec.removeprefix("route:")
+    route = load_settings(config).routes.get(name)
+    if route is None or route.embeddings is None:
+        raise ConfigError(f"--probes {spec}: no route {name!r} with an embeddings shadow in the configuration",
+                          key=f"routes.{name}.embeddings")
+    return route.embeddings.probes
 
 
 def _corpus_texts(spec: str) -> dict[str, str] | None:
