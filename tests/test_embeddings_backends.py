@@ -133,10 +133,18 @@ def test_list_and_drop_name_every_index_with_its_fingerprint(location: tuple[str
 
 
 @pytest.mark.postgres
-def test_pgvector_searches_through_the_hnsw_index_and_names_a_missing_extension() -> None:
+def test_pgvector_searches_through_the_hnsw_index_which_a_bulk_load_builds_once() -> None:
     from modelswap.embeddings.pgvector import PgVectorIndex
 
     with pg_schema() as url:
         index = open_index(url, "docs", FP)
         assert isinstance(index, PgVectorIndex) and index.uses_index()
+        index.defer_index()  # a bulk load: rows first, the HNSW index after
+        assert not index.uses_index()
+        vectors = unit(3000)  # enough rows for the planner to prefer the index to a scan
+        index.add([f"d{i}" for i in range(3000)], vectors, fingerprint=FP)
+        assert [hits[0] for hits in index.search(vectors[:5], 3, fingerprint=FP)[0]] == [f"d{i}" for i in range(5)]
+        index.build()
+        assert index.uses_index()
+        assert [hits[0] for hits in index.search(vectors[:5], 3, fingerprint=FP)[0]] == [f"d{i}" for i in range(5)]
         index.close()

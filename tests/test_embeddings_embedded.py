@@ -96,7 +96,7 @@ def test_bad_input_is_refused_with_the_index_and_the_field(tmp_path: Path) -> No
         index.add(["a", "a"], unit(2), fingerprint=FP)
     with pytest.raises(VectorIndexError, match=r"k=0: expected an integer >= 1"):
         index.search(unit(1), 0, fingerprint=FP)
-    with pytest.raises(VectorIndexError, match=r"index name 'Docs v2'"):
+    with pytest.raises(VectorIndexError, match=r"index name 'Docs v2': expected 1-44"):
         open_index(str(tmp_path), "Docs v2", FP)
     with pytest.raises(VectorIndexError, match=r"no index 'nothing' here"):
         open_index(str(tmp_path), "nothing")

@@ -123,10 +123,10 @@ def is_postgres(url_or_path: str) -> bool:
 
 
 def validate_name(name: str) -> None:
-    """Index names are 1-48 of ``a-z 0-9 _ -`` starting with a letter or digit (a file and a table name)."""
-    if not (0 < len(name) <= 48 and name[0].isalnum() and all(c.isdigit() or c in "abcdefghijklmnopqrstuvwxyz_-"
+    """Index names are 1-44 of ``a-z 0-9 _ -`` starting with a letter or digit (a file, a table and an index name)."""
+    if not (0 < len(name) <= 44 and name[0].isalnum() and all(c.isdigit() or c in "abcdefghijklmnopqrstuvwxyz_-"
                                                               for c in name)):
-        raise VectorIndexError(f"index name {name!r}: expected 1-48 of a-z, 0-9, _ and -, starting with a "
+        raise VectorIndexError(f"index name {name!r}: expected 1-44 of a-z, 0-9, _ and -, starting with a "
                                "letter or digit")
 
 

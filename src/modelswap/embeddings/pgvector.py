@@ -18,6 +18,11 @@ the HNSW index is maintained as rows arrive. Searches: ``ORDER BY embedding <#> 
 negative inner product, which the HNSW index serves) with ``hnsw.ef_search`` set per query
 (``ef_search``, at least ``k``); the score returned is the inner product. One connection per
 index object, behind a lock: threads may share an index.
+
+A new index gets its HNSW index at once, so every search uses it. Inserting into HNSW row by row
+is slow (50,000 rows of 384 dimensions took 485 s on a busy core); for a bulk load,
+``defer_index()`` drops it, and ``build()`` creates it over every row afterwards (with
+``maintenance_work_mem`` of 1 GB, in one pass). Searches without it scan every row, exactly.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from modelswap.embeddings.index import (
 
 META = "modelswap_vector_indexes"
 HNSW_M, HNSW_CONSTRUCTION, EF_SEARCH = 16, 64, 64
+BUILD_MEMORY = "1GB"  # maintenance_work_mem for one HNSW build: pgvector builds fastest when the graph fits
 _CREATE_META = f"""CREATE TABLE IF NOT EXISTS {META} (
     name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, fingerprint_key TEXT NOT NULL,
     dimensions INTEGER NOT NULL, created_at DOUBLE PRECISION NOT NULL)"""
@@ -119,15 +125,14 @@ class PgVectorIndex:
         matrix = check_search(self.name, self.fingerprint, fingerprint, queries, k)
         found: list[list[str]] = []
         rows: list[list[float]] = []
-        sql = (f"SELECT id, -(embedding <#> %s::vector) FROM {self._table} "
-               "ORDER BY embedding <#> %s::vector LIMIT %s")
+        sql = f"SELECT id, embedding <#> %s::vector AS distance FROM {self._table} ORDER BY distance LIMIT %s"
         with self._lock, self._connection.transaction():
             self._connection.execute(f"SET LOCAL hnsw.ef_search = {max(self.ef_search, k)}")
             for query in matrix:
                 literal = vector_literal(query)
-                hits = self._connection.execute(sql, (literal, literal, k)).fetchall()
+                hits = self._connection.execute(sql, (literal, k)).fetchall()
                 found.append([str(hit[0]) for hit in hits])
-                rows.append([float(hit[1]) for hit in hits])
+                rows.append([-float(hit[1]) for hit in hits])
         width = min((len(row) for row in rows), default=0)
         return found, np.array([row[:width] for row in rows], dtype=np.float32).reshape(len(rows), width)
 
@@ -144,21 +149,39 @@ class PgVectorIndex:
         """Whether PostgreSQL's plan for a search goes through the HNSW index (``EXPLAIN``)."""
         literal = vector_literal(np.zeros(self.fingerprint.dimensions, dtype=np.float32))
         with self._lock:
-            plan = self._connection.execute(f"EXPLAIN SELECT id FROM {self._table} ORDER BY embedding <#> "
-                                            f"%s::vector LIMIT 10", (literal,)).fetchall()
+            plan = self._connection.execute(f"EXPLAIN SELECT id, embedding <#> %s::vector AS distance FROM "
+                                            f"{self._table} ORDER BY distance LIMIT 10", (literal,)).fetchall()
         return any("modelswap_vec_" in str(line[0]) and "Index Scan" in str(line[0]) for line in plan)
+
+    def defer_index(self) -> None:
+        """Drop the HNSW index before a bulk load (searches scan every row until ``build``)."""
+        with self._lock:
+            self._connection.execute(f"DROP INDEX IF EXISTS {hnsw_name(self.name)}")
+
+    def build(self, *, memory: str = BUILD_MEMORY) -> None:
+        """Create the HNSW index if it is missing (after ``defer_index`` and a bulk load: once, over every row)."""
+        with self._lock, self._connection.transaction():
+            self._connection.execute(f"SET LOCAL maintenance_work_mem = '{memory}'")
+            _create_hnsw(self._connection, self.name)
+            self._connection.execute(f"ANALYZE {self._table}")  # the planner's row count, after a bulk load
 
     def close(self) -> None:
         self._connection.close()
 
 
+def hnsw_name(name: str) -> str:
+    return f'"modelswap_vec_{name}_hnsw"'
+
+
+def _create_hnsw(connection: Any, name: str) -> None:
+    connection.execute(f"CREATE INDEX IF NOT EXISTS {hnsw_name(name)} ON {table_name(name)} USING hnsw "
+                       f"(embedding vector_ip_ops) WITH (m = {HNSW_M}, ef_construction = {HNSW_CONSTRUCTION})")
+
+
 def _create(connection: Any, name: str, fingerprint: Fingerprint) -> None:
-    table = table_name(name)
-    index = f'"modelswap_vec_{name}_hnsw"' if len(name) <= 42 else f'"modelswap_vec_{fingerprint.key()}_hnsw"'
-    connection.execute(f"CREATE TABLE IF NOT EXISTS {table} (id TEXT PRIMARY KEY, "
+    connection.execute(f"CREATE TABLE IF NOT EXISTS {table_name(name)} (id TEXT PRIMARY KEY, "
                        f"embedding vector({fingerprint.dimensions}) NOT NULL)")
-    connection.execute(f"CREATE INDEX IF NOT EXISTS {index} ON {table} USING hnsw (embedding vector_ip_ops) "
-                       f"WITH (m = {HNSW_M}, ef_construction = {HNSW_CONSTRUCTION})")
+    _create_hnsw(connection, name)
     connection.execute(f"INSERT INTO {META} (name, fingerprint, fingerprint_key, dimensions, created_at) "
                        "VALUES (%s, %s, %s, %s, %s)",
                        (name, json.dumps(fingerprint.to_dict(), sort_keys=True), fingerprint.key(),
