@@ -15,9 +15,10 @@ from modelswap.cli import app
 from modelswap.errors import ModelswapError
 from modelswap.prompts.matrix import build_matrix
 from modelswap.prompts.registry import content_hash, load_prompt
+from modelswap.report.prompt_matrix import cell_text
 from modelswap.store import open_store
 from modelswap.traffic import load_traffic
-from modelswap.types import ChatRequest, Observation, ObservationKey, StoredObservation
+from modelswap.types import ChatRequest, Observation, ObservationKey, Role, StoredObservation
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "prompts" / "classify-ticket.yaml"
@@ -123,11 +124,12 @@ def test_try_on_a_prompt_files_cases_records_the_primary_and_keeps_the_winner_as
     assert "kept " in result.output and "as variant 'family:sim'" in result.output
 
 
-def put(store_url_: str, run: str, requests: list[ChatRequest], arm: str, outputs: list[str]) -> None:
+def put(store_url_: str, run: str, requests: list[ChatRequest], arm: str, outputs: list[str],
+        role: Role = "candidate") -> None:
     with open_store(store_url_) as store:
         store.save_requests(run, requests)
         store.save_observations([StoredObservation(key=ObservationKey(run=run, trial_id=r.id, arm=arm, sample=0),
-                                                   role="candidate",
+                                                   role=role,
                                                    observation=Observation(arm=arm, model=arm, output=o,
                                                                            finish_reason="stop"))
                                  for r, o in zip(requests, outputs, strict=True)])
@@ -136,18 +138,23 @@ def put(store_url_: str, run: str, requests: list[ChatRequest], arm: str, output
 def test_matrix_cells_count_the_answers_meeting_their_contract(config: Path, tmp_path: Path) -> None:
     classify = [r for r in load_traffic(TRAFFIC).requests if r.category == "classify"][:4]
     gold = [r.expect["label"] for r in classify]
-    put(store_url(config), "t", classify, "a", gold)
+    put(store_url(config), "t", classify, "a", gold, role="primary")
     put(store_url(config), "t", classify, "b", [gold[0], "nonsense", gold[2], "nonsense"])
     put(store_url(config), "t~try~v", classify, "b", [*gold[:3], "nonsense"])
     refusal = [r for r in load_traffic(TRAFFIC).requests if r.category == "refusal"][:2]
-    put(store_url(config), "t", refusal, "a", ["no", "no"])
+    put(store_url(config), "t", refusal, "a", ["no", "no"], role="primary")
     with open_store(store_url(config)) as store:
-        matrix = build_matrix(store, runs=["t"])
+        matrix = build_matrix(store, runs=["t"], semantic=False)
     assert matrix.rows == (("classify", "recorded"), ("classify", "v"), ("refusal", "recorded"))
     assert matrix.arms == ("a", "b")
-    cells = {key: (cell.status, cell.passed, cell.checked) for key, cell in matrix.cells.items()}
-    assert cells == {("classify", "recorded", "a"): ("pass", 4, 4), ("classify", "recorded", "b"): ("partial", 2, 4),
-                     ("classify", "v", "b"): ("partial", 3, 4), ("refusal", "recorded", "a"): ("unchecked", 0, 0)}
+    cells = {key: (cell.status, cell.passed, cell.checked, cell.versus, cell.compared, cell.regressions)
+             for key, cell in matrix.cells.items()}
+    assert cells == {("classify", "recorded", "a"): ("pass", 4, 4, None, 0, 0),
+                     ("classify", "recorded", "b"): ("partial", 2, 4, "a", 4, 2),
+                     ("classify", "v", "b"): ("partial", 3, 4, "a", 4, 1),
+                     ("refusal", "recorded", "a"): ("unchecked", 0, 0, None, 0, 0)}
+    assert cell_text(matrix.cells[("classify", "v", "b")]) == "partial 3/4 vs a, contract 3/4"
+    assert cell_text(matrix.cells[("classify", "recorded", "a")]) == "pass contract 4/4"
     worst = matrix.cells[("classify", "recorded", "b")].worst
     assert [(e.trial_id, e.output) for e in worst] == [(classify[1].id, "nonsense"), (classify[3].id, "nonsense")]
 
@@ -157,15 +164,16 @@ def test_matrix_renders_markdown_html_and_the_history(config: Path, tmp_path: Pa
     put(store_url(config), "t", classify, "a", ["nonsense", "nonsense"])
     invoke("prompts", "push", str(EXAMPLE), "-c", str(config), "--by", "alice")
     md, html = tmp_path / "m.md", tmp_path / "m.html"
-    result = invoke("prompts", "matrix", "-c", str(config), "--markdown", str(md), "--html", str(html))
+    result = invoke("prompts", "matrix", "-c", str(config), "--markdown", str(md), "--html", str(html),
+                    "--no-semantic")
     text = md.read_text(encoding="utf-8")
-    assert "| classify | recorded | fail 0/2 |" in text
+    assert "| classify | recorded | fail contract 0/2 |" in text
     digest = content_hash(load_prompt(EXAMPLE))[:12]
     assert f"| classify-ticket | `{digest}` |" in text
     assert "| alice | default, family:gemma | default, family:gemma |" in text
     page = html.read_text(encoding="utf-8")
-    assert "fail 0/2" in page and "http://" not in page and "https://" not in page and "<script" not in page
-    assert "fail 0/2" in result.output
+    assert "fail contract 0/2" in page and "http://" not in page and "https://" not in page and "<script" not in page
+    assert "fail contract 0/2" in result.output
 
 
 def test_a_variant_run_holding_other_prompts_is_refused_and_a_tag_tries_afresh(config: Path) -> None:

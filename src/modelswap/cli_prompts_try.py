@@ -148,11 +148,13 @@ def register(prompts_app: typer.Typer, *, out: Console, err: Console) -> None:
         worst: Annotated[int, typer.Option("--worst", min=0, help="Failing examples shown per cell.")] = 2,
         markdown_path: Annotated[Path | None, typer.Option("--markdown", help="Write it as Markdown.")] = None,
         html_path: Annotated[Path | None, typer.Option("--html", help="Write it as self-contained HTML.")] = None,
+        semantic: Annotated[bool | None, typer.Option("--semantic/--no-semantic", help="Semantic similarity.")]
+            = None,
     ) -> None:
-        """Prompts × models: pass / partial / fail on the contracts of recorded answers, and the prompt history."""
+        """Prompts × models: pass / partial / fail against the primary and the contracts, and the prompt history."""
         settings = load_settings(config)
         with open_store(settings.store) as store:
-            matrix = build_matrix(store, runs=runs, worst=worst)
+            matrix = build_matrix(store, runs=runs, worst=worst, semantic=semantic)
         render_matrix_terminal(out, matrix)
         if markdown_path is not None:
             markdown_path.write_text(render_matrix_markdown(matrix), encoding="utf-8")

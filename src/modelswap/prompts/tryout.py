@@ -7,9 +7,9 @@ request's examples from the primary's own answers to *other* requests of its cat
 ``shape_requests`` applies a template to every request; ``pair_trials`` pairs the primary's
 recorded answers (sample 0 the baseline, later samples the replica) with a variant's answers into
 ``Trial``\\ s; ``score`` runs the one comparison pipeline (``compare_trials``: the same comparators,
-noise floor, triage, summary and gate as ``modelswap compare``) per category, and ``rank`` orders
-each category's variants. What it is not: generation or storage (the command records through
-``modelswap.record``), nor a comparator of its own.
+noise floor, triage, summary and gate as ``modelswap compare``) over a variant's trials and reads
+it per category, and ``rank`` orders each category's variants. What it is not: generation or
+storage (the command records through ``modelswap.record``), nor a comparator of its own.
 
 A variant's answers live in the store under the run ``try_run(RUN, VARIANT)`` =
 ``RUN~try~VARIANT``: rerunning records only what is missing.
@@ -184,7 +184,9 @@ def pair_trials(requests: Sequence[ChatRequest], primary: Sequence[StoredObserva
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Score:
-    """One variant on one category: the comparison's regression rate, its interval, verdicts and gate."""
+    """One variant on one category: the category's regression rate, its interval, the replica's rate (the
+    noise floor), its verdicts, whether it regresses significantly beyond the noise floor, and the gate's
+    decision on the variant over all its trials (the categories tried together)."""
 
     variant: str
     category: str
@@ -194,27 +196,25 @@ class Score:
     noise: float | None
     verdicts: dict[str, int]
     decision: str
+    significant: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"variant": self.variant, "category": self.category, "trials": self.trials,
                 "regression_rate": self.regression_rate, "ci95": list(self.ci95), "noise": self.noise,
-                "verdicts": self.verdicts, "gate": self.decision}
+                "verdicts": self.verdicts, "significant": self.significant, "gate": self.decision}
 
 
 def score(trials: Sequence[Trial], *, variant: str, baseline: str, candidate: str, policy: Policy,
           comparators: Callable[[], Sequence[Comparator]], seed: int = 0) -> list[Score]:
-    """The variant's trials compared per category (fresh ``comparators()`` each), each with its own gate decision."""
-    scores = []
-    for category in sorted({trial.category for trial in trials}):
-        mine = [trial for trial in trials if trial.category == category]
-        replica = "replica" if any(trial.replica is not None for trial in mine) else None
-        report = compare_trials(mine, baseline=baseline, candidate=candidate, replica=replica, policy=policy,
-                                comparators=comparators(), seed=seed)
-        row = report.summary.categories[category]
-        scores.append(Score(variant=variant, category=category, trials=row.trials,
-                            regression_rate=row.regression_rate, ci95=row.ci95, noise=row.noise,
-                            verdicts=dict(row.verdicts), decision=report.gate.decision))
-    return scores
+    """The variant's trials compared as ``compare`` would compare them (one comparison, gated once: a gate
+    needs ``min_trials``, more than a category usually has), read per category."""
+    replica = "replica" if any(trial.replica is not None for trial in trials) else None
+    report = compare_trials(trials, baseline=baseline, candidate=candidate, replica=replica, policy=policy,
+                            comparators=comparators(), seed=seed)
+    return [Score(variant=variant, category=name, trials=row.trials, regression_rate=row.regression_rate,
+                  ci95=row.ci95, noise=row.noise, verdicts=dict(row.verdicts), decision=report.gate.decision,
+                  significant=row.significant)
+            for name, row in sorted(report.summary.categories.items())]
 
 
 _DECISION_ORDER = {"go": 0, "inconclusive": 1, "no_go": 2}

@@ -20,15 +20,24 @@ from modelswap.prompts.matrix import Cell, Matrix, VersionEntry
 STYLE = {"pass": "green", "partial": "yellow", "fail": "red", "unchecked": "dim"}
 COLOUR = {"pass": "#009E73", "partial": "#E69F00", "fail": "#D55E00", "unchecked": "#BBBBBB"}
 CLIP = 160
+LEGEND = ("A cell: the trials without a regression against the primary (noise floor included) and the answers "
+          "meeting their contract (expect); its status from the first when the arm is not the primary, else from "
+          "the second: pass >= 90%, partial >= 50%, fail below.")
 
 
 def cell_text(cell: Cell | None) -> str:
-    """``pass 11/12``, ``fail 2/10``, ``unchecked (8)``, or ``-`` for no answers."""
+    """``pass 11/12 vs smol, contract 3/12`` (trials without a regression against the primary, then answers
+    meeting their contract), ``fail contract 2/10`` (the primary's own, or no primary), ``unchecked (8)``, or
+    ``-`` for no answers."""
     if cell is None:
         return "-"
     if cell.status == "unchecked":
         return f"unchecked ({cell.answers})"
-    return f"{cell.status} {cell.passed}/{cell.checked}"
+    contract = f"contract {cell.passed}/{cell.checked}" if cell.checked else ""
+    if cell.compared:
+        versus = f"{cell.compared - cell.regressions}/{cell.compared} vs {cell.versus}"
+        return f"{cell.status} {versus}" + (f", {contract}" if contract else "")
+    return f"{cell.status} {contract}"
 
 
 def _when(at: float) -> str:
@@ -51,7 +60,7 @@ def _failing(matrix: Matrix) -> list[Cell]:
 
 def render_matrix_terminal(console: Console, matrix: Matrix) -> None:
     """The grid, the worst examples and the history, as Rich tables."""
-    table = Table(title="prompts × models: answers meeting their contract (expect)")
+    table = Table(title="prompts × models", caption=LEGEND)
     table.add_column("prompt")
     table.add_column("variant")
     for arm in matrix.arms:
@@ -82,7 +91,7 @@ def escape_markup(text: str) -> str:
 
 def render_matrix_markdown(matrix: Matrix) -> str:
     """The grid, the worst examples and the history in Markdown."""
-    lines = ["# Prompts × models", "", "Answers meeting their contract (`expect`): pass ≥ 90%, partial ≥ 50%.", "",
+    lines = ["# Prompts × models", "", LEGEND, "",
              "| prompt | variant | " + " | ".join(matrix.arms) + " |",
              "| --- | --- | " + " | ".join("---" for _ in matrix.arms) + " |"]
     for prompt, variant in matrix.rows:
@@ -122,7 +131,7 @@ def render_matrix_html(matrix: Matrix) -> str:
             colour = COLOUR[cell.status] if cell else "#FFFFFF"
             cells.append(f'<td class="cell" style="background:{colour}">{escape(cell_text(cell))}</td>')
         rows.append(f"<tr><td>{escape(prompt)}</td><td>{escape(variant)}</td>{''.join(cells)}</tr>")
-    body = [f"<h1>Prompts × models</h1><p>Answers meeting their contract (expect): pass ≥ 90%, partial ≥ 50%.</p>"
+    body = [f"<h1>Prompts × models</h1><p>{escape(LEGEND)}</p>"
             f"<table><tr><th>prompt</th><th>variant</th>{head}</tr>{''.join(rows)}</table>"]
     failing = _failing(matrix)
     if failing:
