@@ -1,6 +1,7 @@
 """The must-show of an embedding swap, on real models: all-MiniLM-L6-v2 -> multilingual-e5-small on
 chatterbot-corpus's English and Japanese Q/A pairs (questions search the answers of both languages,
-in one index, as a multilingual product's would be), exact search.
+in one index, as a multilingual product's would be), exact search; the noise floor is MiniLM's index rebuilt
+in a shuffled order and searched through the HNSW graph instead.
 
 What the data says (docs/embeddings.md has the figures): MiniLM, trained on English, finds the answer
 far more often in English than e5-small does with its retrieval prefixes, and far less often in
@@ -36,12 +37,13 @@ def test_minilm_to_e5_on_chatterbot_en_ja(tmp_path: Path) -> None:
     models = {"minilm": retrieval_model("minilm"), "e5": retrieval_model("e5")}
     for name, seed in (("minilm", None), ("e5", None), ("minilm-noise", 1)):
         model = models[name.removesuffix("-noise")]  # the noise run reads MiniLM's vectors from its cache
-        index = open_index(str(tmp_path), name, model.fingerprint)
+        # the noise run: the old model's index rebuilt in another insertion order, searched through the HNSW graph
+        index = open_index(str(tmp_path), name, model.fingerprint, ann_threshold=None if seed is None else 1)
         documents = list(corpus.documents)
-        if seed is not None:  # the noise run: the old model's index rebuilt in another insertion order
+        if seed is not None:
             random.Random(seed).shuffle(documents)
         reembed(plan(documents, index), model.passage, index, model.fingerprint, batch_size=512)
-        assert len(index) == len(corpus.documents) and not getattr(index, "uses_ann", False)
+        assert len(index) == len(corpus.documents) and getattr(index, "uses_ann", None) is (seed is not None)
         queries = model.query.embed([probe.text for probe in probes])
         ranked[name] = rankings(probes, queries, index, 10, fingerprint=model.fingerprint)
     report = build_report(probes, ranked["minilm"], ranked["e5"], noise=ranked["minilm-noise"], texts=corpus.texts(),
@@ -59,5 +61,6 @@ def test_minilm_to_e5_on_chatterbot_en_ja(tmp_path: Path) -> None:
     assert ja.new["hit1"] > ja.old["hit1"] + 0.05 and ja.new["rr"] > ja.old["rr"] + 0.05  # Japanese: e5 ahead
     assert gates["lang:en"].decision == "no_go" and gates["lang:ja"].decision == "go"
     assert report.decision == "no_go"
-    assert en.noise_overlap is not None and en.noise_overlap > 0.99  # exact search: rebuilding moves (almost) nothing
+    assert en.noise_overlap is not None and en.noise_overlap > 0.9  # the old model against itself: near 1
+    assert en.overlap is not None and en.overlap < en.noise_overlap - 0.5  # e5 moves far beyond that
     assert en.overlap is not None and ja.overlap is not None and en.overlap < 0.5 and ja.overlap < 0.5
