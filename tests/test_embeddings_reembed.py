@@ -89,3 +89,30 @@ def test_a_document_changed_and_one_deleted_during_the_backfill_end_correct_in_b
     np.testing.assert_allclose(new.vectors(["d7"])[0], new_model.embed([changed.text])[0], rtol=1e-6)
     np.testing.assert_allclose(old.vectors(["d7"])[0], old_model.embed([changed.text])[0], rtol=1e-6)
     np.testing.assert_allclose(new.vectors(["d5"])[0], new_model.embed([DOCS[5].text])[0], rtol=1e-6)
+
+
+@pytest.mark.postgres
+def test_resumed_and_dual_written_on_pgvector() -> None:
+    from test_embeddings_backends import pg_schema
+
+    old_model, new_model = model("old", 0), model("new", 1)
+    old_fp, new_fp = fingerprint_of(old_model, dimensions=8), fingerprint_of(new_model, dimensions=8)
+    with pg_schema() as url:
+        old, new = open_index(url, "old", old_fp), open_index(url, "new", new_fp)
+        try:
+            old.add([doc.id for doc in DOCS], old_model.embed([doc.text for doc in DOCS]), fingerprint=old_fp)
+            new.add(["d0"], new_model.embed([DOCS[0].text]), fingerprint=new_fp)
+            dual = DualWriter(old, old_model, old_fp, new, new_model, new_fp)
+            dual.delete(["d9"])
+            changed = Document(id="d3", text="document three, changed")
+            dual.upsert([changed])
+            todo = plan(DOCS, new)
+            assert [doc.id for doc in todo] == ["d1", "d2", "d4", "d5", "d6", "d7", "d8", "d9"]  # d9: deleted since
+            result = reembed(todo, new_model, new, new_fp, batch_size=3, dual=dual)
+            assert (result.written, result.skipped) == (7, 1)
+            assert new.ids() == old.ids() == {doc.id for doc in DOCS} - {"d9"}
+            ids, scores = new.search(new_model.embed([changed.text]), 1, fingerprint=new_fp)
+            assert ids == [["d3"]] and scores[0][0] == pytest.approx(1.0, abs=1e-5)  # the changed text, not the old
+        finally:
+            old.close()
+            new.close()
