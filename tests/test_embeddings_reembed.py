@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from modelswap.compare.embedding import FunctionEmbedder
 from modelswap.embeddings.fingerprint import fingerprint_of
 from modelswap.embeddings.index import open_index
 from modelswap.embeddings.probes import Document
-from modelswap.embeddings.reembed import ROW_OVERHEAD, DualWriter, estimate, plan, reembed
+from modelswap.embeddings.reembed import ROW_OVERHEAD, DualWriter, count_tokens, estimate, plan, reembed
 
 
 def letters(texts: list[str], *, salt: int = 0) -> np.ndarray:
@@ -55,12 +56,24 @@ def test_estimate_from_a_warm_up_batch_whose_vectors_are_written(tmp_path: Path)
     assert (e.documents, e.todo, e.warmup_texts) == (10, 10, 4)
     assert e.tokens == sum(len(doc.text) for doc in DOCS) // 4
     assert e.index_bytes == sum(8 * 4 + len(doc.id) + ROW_OVERHEAD for doc in DOCS)
-    assert "10 of 10 documents to embed" in e.describe() and "(chars/4 estimate)" in e.describe()
+    assert "10 of 10 documents to embed" in e.describe() and "tokens (chars/4)" in e.describe()
+    counted = estimate(DOCS, DOCS[:3], new, dimensions=8, warmup=2, counter=len).estimate
+    assert (counted.tokens, counted.tokens_by) == (sum(len(doc.text) for doc in DOCS[:3]), "tokenizer")
     encoded = new.encoded
     result = reembed(DOCS, new, index, fp, batch_size=4, warmed=warmed)
     assert result.written == 10 and new.encoded - encoded == 6  # the warm-up's 4 are not embedded again
     with pytest.raises(ValueError, match="not the first of todo"):
         reembed(DOCS[1:], new, index, fp, warmed=warmed)
+
+
+def test_tokens_by_the_tokenizer_on_a_sample_scaled_by_characters() -> None:
+    docs = [Document(id=f"d{i}", text="ab" * (1 + i % 3)) for i in range(30)]  # 2, 4 or 6 characters
+    assert count_tokens(docs, None) == (sum(len(doc.text) for doc in docs) // 4, "chars/4")
+    assert count_tokens(docs, lambda text: 1) == (30, "tokenizer")  # every document: fewer than the sample
+    tokens, how = count_tokens(docs, lambda text: 1, sample=10, seed=3)
+    drawn = random.Random(3).sample(docs, 10)
+    assert how == "tokenizer on a sample"
+    assert tokens == round(10 * sum(len(d.text) for d in docs) / sum(len(d.text) for d in drawn))
 
 
 def test_a_document_changed_and_one_deleted_during_the_backfill_end_correct_in_both(tmp_path: Path) -> None:

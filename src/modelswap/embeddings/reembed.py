@@ -5,11 +5,13 @@ What it is:
 
 - ``plan``: the documents the target index does not hold yet (``index.ids()``): a rerun after
   a crash or Ctrl-C embeds only what is missing.
-- ``estimate``: what the run will cost before it starts: documents, tokens (a chars/4 estimate,
-  never a tokenizer count: Japanese text runs nearer one token per character, so it
-  underestimates there), time (from one measured warm-up batch, whose vectors are kept and
-  written, not wasted) and index memory (n x dimensions x 4 bytes of float32 rows, plus each
-  id's characters and ``ROW_OVERHEAD`` bytes per row for its bookkeeping).
+- ``estimate``: what the run will cost before it starts: documents, tokens, time (from one
+  measured warm-up batch, whose vectors are kept and written, not wasted) and index memory
+  (n x dimensions x 4 bytes of float32 rows, plus each id's characters and ``ROW_OVERHEAD`` bytes
+  per row for its bookkeeping). Tokens: with the model's tokenizer (``count_tokens``), its count
+  over a seeded sample of ``TOKEN_SAMPLE`` documents to embed, scaled by their share of the
+  characters (every document when there are fewer); without one, characters / 4, which reads low
+  on Japanese (nearer one token per character). ``Estimate.tokens_by`` says which.
 - ``reembed``: batch after batch, the passage embedder's vectors written to the index with the
   model's fingerprint; a callback per batch drives a progress bar.
 - ``DualWriter``: while a backfill runs, new, changed and deleted documents go to both the old
@@ -23,6 +25,7 @@ What it is not: the index backends, the models (``models``), the progress bar's 
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -35,6 +38,7 @@ from modelswap.embeddings.fingerprint import Fingerprint
 from modelswap.embeddings.index import VectorIndex
 from modelswap.embeddings.probes import Document
 
+TOKEN_SAMPLE = 1000
 ROW_OVERHEAD = 64  # bytes per row besides its vector and id characters: id lookup and row table entries
 WARMUP = 32
 
@@ -43,7 +47,8 @@ WARMUP = 32
 class Estimate:
     documents: int
     todo: int
-    tokens: int  # chars/4, see the module docstring
+    tokens: int
+    tokens_by: str  # "tokenizer", "tokenizer on a sample" or "chars/4"
     warmup_texts: int
     warmup_s: float
     seconds: float  # todo / (warm-up texts per second)
@@ -52,7 +57,7 @@ class Estimate:
     def describe(self) -> str:
         rate = self.warmup_texts / self.warmup_s if self.warmup_s > 0 else float("inf")
         return (f"{self.todo:,} of {self.documents:,} documents to embed (the rest are in the index), "
-                f"~{self.tokens:,} tokens (chars/4 estimate), ~{self.seconds:,.0f} s at {rate:,.0f} texts/s "
+                f"~{self.tokens:,} tokens ({self.tokens_by}), ~{self.seconds:,.0f} s at {rate:,.0f} texts/s "
                 f"(warm-up of {self.warmup_texts}), index ~{self.index_bytes / 1e6:,.1f} MB")
 
 
@@ -71,17 +76,33 @@ def plan(documents: Sequence[Document], index: VectorIndex) -> list[Document]:
     return [doc for doc in documents if doc.id not in held]
 
 
+def count_tokens(todo: Sequence[Document], counter: Callable[[str], int] | None, *,
+                 sample: int = TOKEN_SAMPLE, seed: int = 0) -> tuple[int, str]:
+    """The tokens of ``todo`` and how they were counted (see the module docstring)."""
+    chars = sum(len(doc.text) for doc in todo)
+    if counter is None:
+        return chars // 4, "chars/4"
+    if len(todo) <= sample:
+        return sum(counter(doc.text) for doc in todo), "tokenizer"
+    drawn = random.Random(seed).sample(list(todo), sample)
+    drawn_chars = sum(len(doc.text) for doc in drawn)
+    counted = sum(counter(doc.text) for doc in drawn)
+    return round(counted * chars / drawn_chars) if drawn_chars else counted, "tokenizer on a sample"
+
+
 def estimate(documents: Sequence[Document], todo: Sequence[Document], embedder: Embedder, *, dimensions: int,
-             warmup: int = WARMUP) -> Warmed:
-    """Embed a warm-up batch (the first ``warmup`` of ``todo``) and estimate the whole run from it."""
+             warmup: int = WARMUP, counter: Callable[[str], int] | None = None) -> Warmed:
+    """Embed a warm-up batch (the first ``warmup`` of ``todo``) and estimate the whole run from it (``counter``:
+    the model's token count of one text, asked once the warm-up has loaded the model)."""
     first = list(todo[:warmup])
     started = time.perf_counter()
     vectors = embedder.embed([doc.text for doc in first]) if first else np.zeros((0, dimensions), np.float32)
     took = time.perf_counter() - started
     rate = len(first) / took if took > 0 else 0.0
     every = list(documents)
+    tokens, tokens_by = count_tokens(todo, counter)
     return Warmed(estimate=Estimate(
-        documents=len(every), todo=len(todo), tokens=sum(len(doc.text) for doc in todo) // 4,
+        documents=len(every), todo=len(todo), tokens=tokens, tokens_by=tokens_by,
         warmup_texts=len(first), warmup_s=took, seconds=len(todo) / rate if rate else 0.0,
         index_bytes=sum(dimensions * 4 + len(doc.id) + ROW_OVERHEAD for doc in every)),
         ids=[doc.id for doc in first], vectors=vectors)
