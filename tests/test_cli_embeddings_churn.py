@@ -35,7 +35,7 @@ def test_reembed_then_churn(tmp_path: Path) -> None:
                               for i, (text, doc) in enumerate(PROBES)), encoding="utf-8")
     first = modelswap("reembed", "old", "--corpus", str(corpus), "--model", "minilm", "--yes", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert "6 of 6 documents to embed" in first.stdout and "(chars/4 estimate)" in first.stdout
+    assert "6 of 6 documents to embed" in first.stdout and "tokens (tokenizer)" in first.stdout
     assert "old: 6 documents written" in first.stdout
     again = modelswap("reembed", "old", "--corpus", str(corpus), "--model", "minilm", "--yes", cwd=tmp_path)
     assert "old: all 6 documents are in the index already" in again.stdout

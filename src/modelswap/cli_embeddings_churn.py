@@ -66,7 +66,8 @@ def register(embeddings_app: typer.Typer, *, out: Console, decision_exit: Callab
         if not todo:
             say(f"{name}: all {len(documents):,} documents are in the index already")
             return
-        warmed = estimate(documents, todo, chosen.passage, dimensions=chosen.fingerprint.dimensions)
+        warmed = estimate(documents, todo, chosen.passage, dimensions=chosen.fingerprint.dimensions,
+                          counter=chosen.passage_tokens)
         say(f"{name} ({chosen.fingerprint.describe()}): {warmed.estimate.describe()}")
         if not yes and not typer.confirm("start?", default=True):
             raise typer.Exit(0)
