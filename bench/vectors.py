@@ -17,7 +17,8 @@ the same distribution, seed 8. Recall@10 is measured against exact inner-product
 row on ``--recall-queries`` queries; queries/s is one query at a time on one thread. Peak memory is
 the process's maximum resident set (``ru_maxrss``, data generation included); index memory is the
 resident set after the build less the one before it (what the index holds beyond the caller's
-vectors).
+vectors), and for pgvector the table and its HNSW index as PostgreSQL stores them
+(``pg_total_relation_size``; the build itself may use up to ``maintenance_work_mem``, 2 GB here).
 
     .venv/bin/python bench/vectors.py --size 1000000 --backends embedded
     .venv/bin/python bench/vectors.py --size 1000000 --backends pgvector --postgres postgresql://root@127.0.0.1:5432/test
@@ -131,7 +132,7 @@ def measure_backend(backend: str, size: int, queries_n: int, recall_n: int, post
     import tempfile
 
     from modelswap.embeddings.fingerprint import Fingerprint
-    from modelswap.embeddings.index import drop_index, open_index
+    from modelswap.embeddings.index import drop_index, list_indexes, open_index
 
     fingerprint = Fingerprint(model="synthetic", version="clustered-v1", dimensions=DIMENSIONS, normalized=True)
     data = clustered(size, seed=7)
@@ -149,9 +150,11 @@ def measure_backend(backend: str, size: int, queries_n: int, recall_n: int, post
         for start in range(0, size, 10_000):
             index.add(ids[start:start + 10_000], data[start:start + 10_000], fingerprint=fingerprint)
         if hasattr(index, "build"):
-            index.build()  # pgvector: the HNSW index is built once the rows are in
+            index.build(memory="2GB")  # pgvector: one HNSW build once the rows are in, its graph in memory
         built = time.perf_counter() - started
         held = rss_mb() - base
+        if backend == "pgvector":  # the server holds the index: its table and HNSW index on disk
+            held = next(info.bytes or 0 for info in list_indexes(where) if info.name == name) / 2**20
 
         def search(query: np.ndarray) -> list[int]:
             return [int(i) for i in index.search(query, 10, fingerprint=fingerprint)[0][0]]
