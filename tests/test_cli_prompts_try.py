@@ -150,7 +150,7 @@ def test_matrix_cells_count_the_answers_meeting_their_contract(config: Path, tmp
     cells = {key: (cell.status, cell.passed, cell.checked, cell.versus, cell.compared, cell.regressions)
              for key, cell in matrix.cells.items()}
     assert cells == {("classify", "recorded", "a"): ("pass", 4, 4, None, 0, 0),
-                     ("classify", "recorded", "b"): ("partial", 2, 4, "a", 4, 2),
+                     ("classify", "recorded", "b"): ("fail", 2, 4, "a", 4, 2),
                      ("classify", "v", "b"): ("partial", 3, 4, "a", 4, 1),
                      ("refusal", "recorded", "a"): ("unchecked", 0, 0, None, 0, 0)}
     assert cell_text(matrix.cells[("classify", "v", "b")]) == "partial 3/4 vs a, contract 3/4"

@@ -32,7 +32,7 @@ from modelswap.store import Store
 from modelswap.types import ChatRequest, StoredObservation
 
 PASS_RATE = 0.9
-PARTIAL_RATE = 0.5
+PARTIAL_RATE = 0.75
 RECORDED = "recorded"
 CellStatus = Literal["pass", "partial", "fail", "unchecked"]
 

@@ -22,7 +22,7 @@ COLOUR = {"pass": "#009E73", "partial": "#E69F00", "fail": "#D55E00", "unchecked
 CLIP = 160
 LEGEND = ("A cell: the trials without a regression against the primary (noise floor included) and the answers "
           "meeting their contract (expect); its status from the first when the arm is not the primary, else from "
-          "the second: pass >= 90%, partial >= 50%, fail below.")
+          "the second: pass >= 90%, partial >= 75%, fail below.")
 
 
 def cell_text(cell: Cell | None) -> str:
