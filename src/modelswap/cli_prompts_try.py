@@ -181,8 +181,9 @@ def _cases_source(store: Store, settings: Settings, file: Path, primary: str, va
     prompt = load_prompt(file)
     if not prompt.cases:
         raise PromptError(f"{file}: the prompt has no cases to try variants on")
-    primary_key, _ = variant_for(prompt, settings.arm(primary).model)
-    requests = case_requests(prompt, settings.arm(primary).model)
+    arm = settings.arm(primary)
+    primary_key, _ = variant_for(prompt, arm.model, arm.prompt_family)  # the variant the gateway would send it
+    requests = case_requests(prompt, arm.model, arm.prompt_family)
     run = cases_run(prompt)
     with record_progress(err) as add_line:
         line = add_line(primary, run)
