@@ -54,9 +54,18 @@ JA_LOOP = "緑茶には健康に良い効果があります。" + "緑茶は体�
 GEMMA_ECHO = f"{QUESTION}\n\n{QUESTION}\nA:"
 SMOL_CUTOFF = ("Green tea is rich in antioxidants called catechins, which may help protect your cells. "
                "It also contains a small amount of caffeine and the amino acid L-theanine, which together can")
-RAMBLE = " ".join(
-    f"Point {k}: green tea, like many other drinks people enjoy around the world, has a long history in Asia." for k in
-    range(1, 13))
+RAMBLE = (  # long, but no sentence repeats another: a runaway, not a loop
+    "Green tea comes from the same plant as black tea, Camellia sinensis, but its leaves are heated soon after "
+    "picking, which stops oxidation and keeps them green. In China the leaves are usually pan-fired in large woks; "
+    "in Japan they are steamed, which gives sencha its grassy, almost marine taste. Harvest time matters as well: "
+    "the first flush of spring is prized for sweetness, while later pickings turn more astringent. Shaded teas "
+    "such as gyokuro and the powder called matcha grow under cloth for weeks before harvest, raising their amino "
+    "acid content. Brewing temperature changes everything, since boiling water extracts bitter catechins quickly; "
+    "most growers recommend water between seventy and eighty degrees and a short steep. A cup holds roughly a "
+    "third of the caffeine of coffee, balanced by L-theanine, which many drinkers describe as calm alertness. "
+    "Historians trace the drink to the Tang dynasty, when Lu Yu wrote his Classic of Tea, and Buddhist monks later "
+    "carried seeds to Kyoto. Today Shizuoka, Kagoshima and Zhejiang remain the largest producing regions, and "
+    "exports have grown steadily as cafes abroad adopted matcha lattes.")
 
 
 def _compare(baseline: str | None, other: str | None, *, request: ChatRequest = REQUEST,
@@ -84,7 +93,7 @@ def test_all_five_checks_whenever_both_sides_answered_and_none_for_an_error() ->
 def test_registered_right_after_truncation() -> None:
     kinds = [type(comparator) for comparator in default_comparators(semantic=False)]
     assert kinds[kinds.index(TruncationComparator) + 1] is DegenerateComparator
-    assert (DegenerateComparator.name, DegenerateComparator.version) == ("degenerate", 1)
+    assert (DegenerateComparator.name, DegenerateComparator.version) == ("degenerate", 2)
 
 
 def test_two_healthy_answers_are_the_same_on_every_check() -> None:
@@ -103,7 +112,7 @@ def test_two_healthy_answers_are_the_same_on_every_check() -> None:
     (SMOL_SORRY_LOOP, "degenerate.repetition", 1.0,
      "a repetition loop: \"I'm sorry, but I'm not sure what you me…\" repeated 9 times (100% of the answer)"),
     (GEMMA_ECHO, "degenerate.echo", 0.944, "the prompt echoed back (94% of the answer)"),
-    (RAMBLE, "degenerate.length", 6.1, "a runaway length: 1226 characters, 6.1x the baseline's 201"),
+    (RAMBLE, "degenerate.length", 5.67, "a runaway length: 1139 characters, 5.67x the baseline's 201"),
     (SMOL_CUTOFF, "degenerate.cutoff", 1.0,
      "a stop mid-sentence: '…ino acid L-theanine, which together can'"),
 ])
@@ -113,7 +122,7 @@ def test_regression_when_only_the_other_side_degenerates(other: str, check: str,
     kind = check.removeprefix("degenerate.")
     assert _summary(finding) == ("regression", severity, False, True, f"degenerate:{kind}", None, size)
     assert finding.reason == reason
-    assert finding.version == 1
+    assert finding.version == 2
 
 
 @pytest.mark.parametrize(("baseline", "check", "size", "reason"), [
@@ -123,8 +132,8 @@ def test_regression_when_only_the_other_side_degenerates(other: str, check: str,
      "this side does not"),
     (GEMMA_ECHO, "degenerate.echo", 0.0, "the baseline shows the prompt echoed back (94% of the answer); "
                                          "this side does not"),
-    (RAMBLE, "degenerate.length", 0.16,
-     "the baseline shows a runaway length: 1226 characters against 201 here; this side does not"),
+    (RAMBLE, "degenerate.length", 0.18,
+     "the baseline shows a runaway length: 1139 characters against 201 here; this side does not"),
     (SMOL_CUTOFF, "degenerate.cutoff", 0.0,
      "the baseline shows a stop mid-sentence: '…ino acid L-theanine, which together can'; this side does not"),
 ])
@@ -227,7 +236,41 @@ def test_repetition_finds_loops(text: str, unit: str, repeats: int, share: float
 def test_a_long_answer_that_ends_in_a_loop_is_a_loop_below_half_the_text() -> None:
     text = GOOD + " " + GOOD.replace("Green", "Black") + "\n" + "thank you " * 12
     assert repetition(text) == Loop(unit="thank you", repeats=12, share=0.228, at_end=True)
-    assert repetition("thank you " * 12 + GOOD + " " + GOOD) is None  # the same loop mid-answer and short
+    assert repetition("thank you " * 12 + GOOD + " " + RAMBLE[:300]) is None  # the same loop mid-answer and short
+
+
+# what Gemma 3 270M (a base model asked as a chat model) wrote on the demo traffic: loops whose units vary or
+# come back after something else, never five times back to back (trimmed to the token limit as recorded)
+GEMMA_QUESTION_LOOP = ("What is the smallest breed of dog in the world? 衣装\nに通い\n" * 2
+                       + "What is the largest breed of dog in the world? 衣装\nに通い\n" * 2
+                       + "What is the oldest breed of dog in the world? 衣装\nに通い\n"
+                       + "What is the smallest breed of dog in the world? 衣装\nに通い\n")
+GEMMA_PROMPT_TWICE = ("You are a model. Reply with only a JSON object, no prose and no code fences.\n\n"
+                      "Text: I gave the Aeropress Go 4 out of 5 stars: great coffee, but the lid cracked. "
+                      "mendatanguser\n") * 2 + "You are"
+
+
+@pytest.mark.parametrize(("text", "unit", "repeats", "share", "at_end"), [
+    (GEMMA_QUESTION_LOOP, "breed of dog in", 6, 0.736, True),
+    (GEMMA_PROMPT_TWICE, "you are a model", 2, 0.493, True),
+    (GOOD + " " + GOOD, "green tea is rich", 2, 0.476, True),   # a paragraph written twice
+])
+def test_recurring_n_grams_are_a_loop_when_they_make_up_two_fifths_of_the_text(
+        text: str, unit: str, repeats: int, share: float, at_end: bool) -> None:
+    assert repetition(text) == Loop(unit=unit, repeats=repeats, share=share, at_end=at_end)
+
+
+@pytest.mark.parametrize("text", [
+    GOOD + " " + GOOD.replace("catechins", "polyphenols").replace("heart disease", "stroke"),  # 0.39: just under
+    RAMBLE,
+    "Roses are red, the night is long,\nI hum along to an old song.\nRoses are red, the morning is new,\n"
+    "I hum along and think of you.",                                                         # a refrain, varied
+    "```python\nfor row in rows:\n    print(row.name)\nfor row in rows:\n    print(row.name)\n"
+    "for row in rows:\n    print(row.name)\n```",                                         # code repeats by nature
+    "the cat sat on the mat and the cat sat on the mat again",                  # 10 four-grams: too short to judge
+])
+def test_recurring_n_grams_below_two_fifths_or_outside_prose_are_not_a_loop(text: str) -> None:
+    assert repetition(text) is None
 
 
 @pytest.mark.parametrize("text", [

@@ -34,6 +34,7 @@ from typing import Any
 import orjson
 
 from modelswap import __version__
+from modelswap.compare.checks import comparator_versions
 from modelswap.compare.comparison import Comparison
 from modelswap.compare.gate import Policy
 from modelswap.compare.source import StoreSource
@@ -49,7 +50,8 @@ default, and the recorder writes within a second): younger requests missing a si
 
 def checkpoint_key(**depends_on: Any) -> str:
     """A stable hash of what a comparison depends on (plus the modelswap version and the checkpoint format)."""
-    document = {**depends_on, "modelswap": __version__, "format": CHECKPOINT_FORMAT}
+    document = {**depends_on, "modelswap": __version__, "format": CHECKPOINT_FORMAT,
+                "comparators": comparator_versions()}
     return hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 

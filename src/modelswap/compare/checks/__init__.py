@@ -19,7 +19,7 @@ from modelswap.compare.embedding import Embedder, default_embedder
 from modelswap.store import open_store
 from modelswap.store.vectors import VectorCache
 
-__all__ = ["Comparator", "default_comparators"]
+__all__ = ["Comparator", "comparator_versions", "default_comparators"]
 
 
 def default_comparators(*, semantic: bool | None = None, embedder: Embedder | None = None,
@@ -46,3 +46,9 @@ def default_comparators(*, semantic: bool | None = None, embedder: Embedder | No
     return [ErrorComparator(), RefusalComparator(), StructureComparator(), ShapeComparator(), CorrectnessComparator(),
             AnswerComparator(), TruncationComparator(), DegenerateComparator(), LanguageComparator(),
             LayoutComparator(), meaning, CostComparator()]
+
+
+def comparator_versions() -> list[tuple[str, int]]:
+    """The name and version of every default comparator: what a checkpoint of a comparison depends on (a
+    comparator that reads answers differently gets a new version, and old checkpoints are not continued)."""
+    return [(comparator.name, comparator.version) for comparator in default_comparators(semantic=False)]

@@ -23,7 +23,13 @@ or one Japanese or Chinese character, which are written without spaces):
   of the answer or runs to the end of the answer with at least 8 repeats (a loop after a good start,
   as when a model runs until its token limit). A refrain repeated 2-4 times, list items sharing a
   prefix, numbered steps (the numbers differ), table rows and numbers never qualify; an answer that
-  parses as JSON is data, never a loop.
+  parses as JSON is data, never a loop. A loop also *recurs* rather than repeats back to back (a
+  question asked again with one word changed, a block written twice, a line coming back after
+  others): when word 4-grams already seen earlier in the answer (with a letter) make up at least two
+  fifths of its 4-grams (at least 24 of them), fenced code and table rows left out. Measured on the
+  demo traffic and the labelled pairs: written answers stay under 0.2 (verse with a refrain 0.19),
+  SmolLM2's answers under 0.46 (a Japanese question quoted back twice), Gemma 3 270M's loops 0.4-0.9;
+  a paragraph written twice is 0.48. The unit reported is the most repeated 4-gram.
 - echo: the share of the answer's characters that are verbatim copies (whole tokens, in order) of
   the prompt's texts (the system prompt and the last user message; copies of each add up). A copy
   counts when it holds at least 4 words (a Japanese or Chinese character counts half) and reproduces
@@ -98,6 +104,9 @@ MIN_LOOP_CHARS = 30
 MIN_LOOP_SHARE = 0.5
 MIN_TAIL_REPEATS = 8
 MIN_SYMBOL_REPEATS = 16
+RECURRING_N = 4
+MIN_RECURRING_GRAMS = 24
+MIN_RECURRING_SHARE = 0.4
 MIN_ECHO_WORDS = 4.0
 MIN_ECHO_COVERAGE = 0.8
 LONG_ECHO_WORDS = 30.0
@@ -164,7 +173,36 @@ def repetition(text: str) -> Loop | None:
                                                 (_lines(text), MAX_LINE_PERIOD, True))
              for loop in _loops(text, pieces, period, size, lines=lines)]
     qualified = [loop for loop in found if _qualifies(loop, size)]
-    return max(qualified, key=lambda loop: loop.share, default=None)
+    best = max(qualified, key=lambda loop: loop.share, default=None)
+    return best if best is not None else _recurring(text)
+
+
+def _recurring(text: str) -> Loop | None:
+    """The loop that is not back-to-back: repeated word n-grams making up ``MIN_RECURRING_SHARE`` of the prose."""
+    pieces = [piece for piece in _tokens(_prose(text)) if piece.key]
+    grams = [tuple(piece.key for piece in pieces[i:i + RECURRING_N]) for i in range(len(pieces) - RECURRING_N + 1)]
+    if len(grams) < MIN_RECURRING_GRAMS:
+        return None
+    counts: dict[tuple[str, ...], int] = {}
+    for gram in grams:
+        counts[gram] = counts.get(gram, 0) + 1
+    worded = {gram: n for gram, n in counts.items() if n > 1 and any(c.isalpha() for key in gram for c in key)}
+    share = round(sum(n - 1 for n in worded.values()) / len(grams), 3)
+    if share < MIN_RECURRING_SHARE:
+        return None
+    unit = max(worded, key=lambda gram: (worded[gram], -grams.index(gram)))
+    return Loop(unit=" ".join(unit), repeats=worded[unit], share=share, at_end=counts[grams[-1]] > 1)
+
+
+def _prose(text: str) -> str:
+    """``text`` without fenced code blocks and table rows (code and tables repeat by nature)."""
+    kept, fenced = [], False
+    for line in text.splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+        elif not fenced and not line.lstrip().startswith("|"):
+            kept.append(line)
+    return "\n".join(kept)
 
 
 def echo_share(answer: str, prompt: str | Sequence[str]) -> float:
@@ -445,6 +483,7 @@ class DegenerateComparator(Comparator):
     """Whether the other side degenerates (empty, loop, echo, runaway, cut mid-sentence) where the baseline does not."""
 
     name = "degenerate"
+    version = 2  # 2: a loop may recur rather than repeat back to back (repeated word 4-grams)
 
     def compare(self, request: ChatRequest, baseline: Outcome, other: Outcome) -> list[Finding]:
         if not (baseline.ok and other.ok):
