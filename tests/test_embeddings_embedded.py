@@ -160,3 +160,12 @@ def test_the_graph_is_saved_on_close_and_caught_up_on_open(tmp_path: Path) -> No
     assert caught_up.uses_ann and caught_up._graph_saved is None and len(caught_up) == 1499
     hits, _ = caught_up.search(vectors[[0, 1400]], 1, fingerprint=FP)
     assert hits[1] == ["d1400"] and hits[0] != ["d0"]
+
+
+def test_a_search_list_as_long_as_the_index_finds_the_exact_neighbours(tmp_path: Path) -> None:
+    vectors = clustered(2000, seed=4)
+    index = open_index(str(tmp_path), "docs", FP, ann_threshold=0, ef_search=2000)
+    assert isinstance(index, EmbeddedIndex)
+    index.add([f"d{i}" for i in range(2000)], vectors, fingerprint=FP)
+    queries = clustered(50, seed=5)
+    assert index.uses_ann and index.search(queries, 10, fingerprint=FP)[0] == index.exact_search(queries, 10)[0]

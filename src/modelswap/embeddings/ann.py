@@ -46,6 +46,7 @@ class Graph:
         faiss = _faiss()
         faiss.omp_set_num_threads(threads)
         self.dimensions = dimensions
+        self.ef_search = SEARCH  # candidates searched per query (at least k): more is slower and finds more
         if index is None:
             index = faiss.IndexHNSWFlat(dimensions, M, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = CONSTRUCTION
@@ -80,7 +81,7 @@ class Graph:
         """Per query the labels of (about) the ``k`` highest inner products, and the scores."""
         faiss = _faiss()
         params = faiss.SearchParametersHNSW()
-        params.efSearch = max(SEARCH, k)
+        params.efSearch = max(self.ef_search, k)
         if self._dead:
             if self._selector is None:
                 dead = np.fromiter(self._dead, dtype=np.int64, count=len(self._dead))

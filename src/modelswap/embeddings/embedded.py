@@ -56,12 +56,13 @@ class EmbeddedIndex:
     """An index in ``root/name``; see the module docstring. Open it with ``EmbeddedIndex.open``."""
 
     def __init__(self, directory: Path, name: str, fingerprint: Fingerprint, *, created_at: float,
-                 segments: list[str], ann_threshold: int | None = None) -> None:
+                 segments: list[str], ann_threshold: int | None = None, ef_search: int | None = None) -> None:
         self.directory = directory
         self.name = name
         self.fingerprint = fingerprint
         self.created_at = created_at
         self.ann_threshold = ANN_THRESHOLD if ann_threshold is None else ann_threshold
+        self.ef_search = ef_search  # the ANN graph's search list (None: modelswap.embeddings.ann.SEARCH)
         self._segments = segments
         self._stored_rows = 0  # rows written in segments (live or not), for compaction
         self._matrix = np.zeros((0, fingerprint.dimensions), dtype=np.float32)
@@ -75,7 +76,7 @@ class EmbeddedIndex:
 
     @classmethod
     def open(cls, root: str | os.PathLike[str], name: str, fingerprint: Fingerprint | None = None, *,
-             create: bool = True, ann_threshold: int | None = None) -> EmbeddedIndex:
+             create: bool = True, ann_threshold: int | None = None, ef_search: int | None = None) -> EmbeddedIndex:
         validate_name(name)
         directory = Path(root) / name
         manifest_path = directory / MANIFEST
@@ -84,7 +85,7 @@ class EmbeddedIndex:
                 raise VectorIndexError(f"{manifest_path}: no index {name!r} here"
                                        + ("" if fingerprint else " (a fingerprint is needed to create one)"))
             index = cls(directory, name, fingerprint, created_at=time.time(), segments=[],
-                        ann_threshold=ann_threshold)
+                        ann_threshold=ann_threshold, ef_search=ef_search)
             directory.mkdir(parents=True, exist_ok=True)
             index._write_manifest()
             return index
@@ -93,7 +94,7 @@ class EmbeddedIndex:
         if fingerprint is not None:
             check(name, stored, fingerprint, "open")
         index = cls(directory, name, stored, created_at=float(manifest["created_at"]),
-                    segments=list(manifest["segments"]), ann_threshold=ann_threshold)
+                    segments=list(manifest["segments"]), ann_threshold=ann_threshold, ef_search=ef_search)
         index._replay()
         return index
 
@@ -158,6 +159,8 @@ class EmbeddedIndex:
             if k == 0:
                 return [[] for _ in range(len(matrix))], np.zeros((len(matrix), 0), dtype=np.float32)
             if self._ann is not None:
+                if self.ef_search is not None:
+                    self._ann.ef_search = self.ef_search
                 labels, scores = self._ann.search(matrix, k)
                 return [[self._ann.ids[label] for label in row] for row in labels], scores
             return self.exact_search(matrix, k)

@@ -77,22 +77,27 @@ class IndexInfo:
 
 
 def open_index(url_or_path: str, name: str, fingerprint: Fingerprint | None = None, *,
-               create: bool = True, ann_threshold: int | None = None) -> VectorIndex:
+               create: bool = True, ann_threshold: int | None = None, ef_search: int | None = None) -> VectorIndex:
     """The index ``name`` in an embedded directory or a PostgreSQL database (``postgresql://...``).
 
     With ``fingerprint`` a missing index is created with it (unless ``create`` is false) and an
     existing one of another fingerprint is refused (``FingerprintMismatch``); without it the index
     must exist. ``ann_threshold``: embedded only, the size from which an approximate index answers
-    searches (``modelswap.embeddings.embedded.ANN_THRESHOLD`` by default).
+    searches (``modelswap.embeddings.embedded.ANN_THRESHOLD`` by default). ``ef_search``: the HNSW
+    search list of either backend (64 by default; longer finds more true neighbours, more slowly).
     """
     validate_name(name)
     if is_postgres(url_or_path):
         from modelswap.embeddings.pgvector import PgVectorIndex
 
-        return PgVectorIndex.open(url_or_path, name, fingerprint, create=create)
+        index = PgVectorIndex.open(url_or_path, name, fingerprint, create=create)
+        if ef_search is not None:
+            index.ef_search = ef_search
+        return index
     from modelswap.embeddings.embedded import EmbeddedIndex
 
-    return EmbeddedIndex.open(url_or_path, name, fingerprint, create=create, ann_threshold=ann_threshold)
+    return EmbeddedIndex.open(url_or_path, name, fingerprint, create=create, ann_threshold=ann_threshold,
+                              ef_search=ef_search)
 
 
 def list_indexes(url_or_path: str) -> list[IndexInfo]:
