@@ -292,13 +292,17 @@ def test_moving_the_label_back_under_load_is_a_rollback_with_no_failed_request(s
         "store": store_url,
         "arms": {"tiny": {"backend": "sim", "model": "tiny-1b", "quirks": {"echo_rate": 1.0}}},
         "routes": {"bot": {"primary": "tiny", "prompts": ["greet"]}}})
-    results: list[tuple[float, str]] = []  # (when the request was sent, the answer)
+    results: list[tuple[float, float, str]] = []  # (when the request was sent, when answered, the answer)
     failures: list[BaseException] = []
-    moved: list[float] = []
+    moving: list[float] = []  # when the label write started
+    hang_guard = time.monotonic() + 120  # not a timing assertion: only stops a broken gateway from hanging the suite
+
+    def v1_answers() -> int:
+        return sum(answer.startswith("v1 ") for _, _, answer in results)
 
     async def client_loop(client: openai.AsyncOpenAI, index: int) -> None:
         sent = 0
-        while not moved or time.monotonic() < moved[0] + 2.0 or sent < 30:
+        while (not moving or v1_answers() < 60 or sent < 30) and time.monotonic() < hang_guard:
             started = time.monotonic()
             try:
                 answer = await client.chat.completions.create(
@@ -307,16 +311,16 @@ def test_moving_the_label_back_under_load_is_a_rollback_with_no_failed_request(s
             except openai.OpenAIError as exc:
                 failures.append(exc)
             else:
-                results.append((started, answer.choices[0].message.content or ""))
+                results.append((started, time.monotonic(), answer.choices[0].message.content or ""))
             sent += 1
 
     def move_back() -> None:
         while len(results) < 120:
             time.sleep(0.01)
+        moving.append(time.monotonic())
         with open_store(store_url) as store:
             store.set_prompt_label(PromptLabel(name="greet", label="production", hash=content_hash(v1),
                                                updated_at=time.time(), updated_by="test"))
-        moved.append(time.monotonic())
 
     with running_server(create_app(settings, rollout_poll_s=POLL_S)) as url:
         async def load() -> None:
@@ -328,13 +332,14 @@ def test_moving_the_label_back_under_load_is_a_rollback_with_no_failed_request(s
         asyncio.run(load())
         mover.join()
     assert failures == []
-    answers = {answer.split(" ")[0] for _, answer in results}
-    assert answers == {"v1", "v2"}
-    assert all(answer.startswith(("v1 default: hello c", "v2 default: hello c")) for _, answer in results)
-    after = [answer for started, answer in results if started > moved[0] + 1.0]
-    assert len(results) >= 300 and len(after) >= 30
-    assert all(answer.startswith("v1 ") for answer in after)
-    assert all(answer.startswith("v2 ") for started, answer in results if started < moved[0] - 0.5)
+    assert v1_answers() >= 60, "the gateway never obeyed the label move"
+    assert all(answer.startswith(("v1 default: hello c", "v2 default: hello c")) for _, _, answer in results)
+    # before the label was written every answer is v2; once one v1 answer is back, every request sent after it
+    # is v1 (the switch is one swap of the cached labels: no request goes back to the old version)
+    assert all(answer.startswith("v2 ") for started, _, answer in results if started < moving[0])
+    first_v1 = min(answered for _, answered, answer in results if answer.startswith("v1 "))
+    assert all(answer.startswith("v1 ") for started, _, answer in results if started > first_v1)
+    assert len(results) >= 180  # 120 before the move, 60 of v1 after it
 
 
 def test_a_hash_pin_picks_its_version_and_an_arm_without_a_variant_is_not_shadowed(store_url: str) -> None:
