@@ -15,6 +15,7 @@ afterwards; these cases are marked ``postgres``). ``store`` is the store opened 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -77,9 +78,9 @@ def _checkpoints_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     monkeypatch.setenv("MODELSWAP_STATE_DIR", str(tmp_path_factory.mktemp("checkpoints")))
 
 
-@pytest.fixture
-def postgres_schema() -> Iterator[str]:
-    """A fresh schema in the test PostgreSQL for one test, dropped afterwards (its name goes in the URL)."""
+@contextlib.contextmanager
+def fresh_postgres_schema() -> Iterator[str]:
+    """A fresh schema in the test PostgreSQL, dropped afterwards: its name (``schema_url`` makes a URL of it)."""
     psycopg = pytest.importorskip("psycopg")
     schema = f"modelswap_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
@@ -91,20 +92,25 @@ def postgres_schema() -> Iterator[str]:
             admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+def schema_url(schema: str) -> str:
+    """The test PostgreSQL's URL with ``schema`` first on the search path."""
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def postgres_schema() -> Iterator[str]:
+    """A fresh schema in the test PostgreSQL for one test, dropped afterwards (its name goes in the URL)."""
+    with fresh_postgres_schema() as schema:
+        yield schema
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'store.db'}"
         return
-    psycopg = pytest.importorskip("psycopg")
-    schema = f"modelswap_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_postgres_schema() as schema:
+        yield schema_url(schema)
 
 
 @pytest.fixture

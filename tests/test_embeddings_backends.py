@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from conftest import fresh_postgres_schema, schema_url
 from modelswap.embeddings.fingerprint import Fingerprint, FingerprintMismatch
 from modelswap.embeddings.index import VectorIndex, VectorIndexError, drop_index, list_indexes, open_index
 
-POSTGRES_URL = "postgresql://root@127.0.0.1:5432/test"
 FP = Fingerprint(model="all-MiniLM-L6-v2", version="1", dimensions=16, normalized=True, max_tokens=256)
 E5 = Fingerprint(model="multilingual-e5-small", version="q4", dimensions=16, normalized=True,
                  query_prefix="query: ", passage_prefix="query: ", max_tokens=512)
@@ -47,15 +46,8 @@ def location(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[s
 @contextlib.contextmanager
 def pg_schema() -> Iterator[str]:
     """A URL on a fresh schema of the test PostgreSQL, dropped afterwards."""
-    psycopg = pytest.importorskip("psycopg")
-    schema = f"modelswap_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_postgres_schema() as schema:
+        yield schema_url(schema)
 
 
 OPENED: list[VectorIndex] = []
