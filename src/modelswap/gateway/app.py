@@ -161,7 +161,7 @@ class _Gateway:
             self.prompts = await asyncio.to_thread(self._start_prompts, store)
         except BaseException:
             if rollouts is not None:
-                await asyncio.to_thread(self._stop_rollouts, rollouts, store)
+                await asyncio.to_thread(self._stop_poller, rollouts, store)
             store.close()
             raise
         secrets = [secret for arm in self.arms.values() for secret in arm.backend.secrets]
@@ -192,9 +192,9 @@ class _Gateway:
             for arm in self.arms.values():
                 await arm.aclose()
             if rollouts is not None:
-                await asyncio.to_thread(self._stop_rollouts, rollouts, store)
+                await asyncio.to_thread(self._stop_poller, rollouts, store)
             if self.prompts is not None:
-                await asyncio.to_thread(self._stop_prompts, self.prompts, store)
+                await asyncio.to_thread(self._stop_poller, self.prompts, store)
             await asyncio.to_thread(self.alerts.close)
             store.close()
 
@@ -207,17 +207,21 @@ class _Gateway:
         routes = [name for name, route in self.settings.routes.items() if route.rollout is not None]
         if not routes:
             return None
-        own = store if self.store_url in ("sqlite://", "sqlite:///:memory:") else open_store(self.store_url)
-        states = RolloutStates(own, routes=routes, interval_s=self.rollout_poll_s,
+        states = RolloutStates(self._poller_store(store), routes=routes, interval_s=self.rollout_poll_s,
                                stale_after_s=max(1.0, 4 * self.rollout_poll_s))
         states.start()
         return states
 
+    def _poller_store(self, store: Store) -> Store:
+        """A connection of its own for a background poller (an in-memory SQLite store has only ``store``)."""
+        return store if self.store_url in ("sqlite://", "sqlite:///:memory:") else open_store(self.store_url)
+
     @staticmethod
-    def _stop_rollouts(states: RolloutStates, store: Store) -> None:
-        states.stop()
-        if states.store is not store:
-            states.store.close()
+    def _stop_poller(poller: RolloutStates | PromptCache, store: Store) -> None:
+        """Stop a background poller and close its own connection."""
+        poller.stop()
+        if poller.store is not store:
+            poller.store.close()
 
     def _start_prompts(self, store: Store) -> PromptCache | None:
         """The labels and versions of the prompts the routes name, read now, then in the background at the rollout
@@ -225,17 +229,10 @@ class _Gateway:
         names = {name for route in self.settings.routes.values() for name in route.prompts}
         if not names:
             return None
-        own = store if self.store_url in ("sqlite://", "sqlite:///:memory:") else open_store(self.store_url)
-        cache = PromptCache(own, names=names, interval_s=self.rollout_poll_s,
+        cache = PromptCache(self._poller_store(store), names=names, interval_s=self.rollout_poll_s,
                             stale_after_s=max(1.0, 4 * self.rollout_poll_s))
         cache.start()
         return cache
-
-    @staticmethod
-    def _stop_prompts(cache: PromptCache, store: Store) -> None:
-        cache.stop()
-        if cache.store is not store:
-            cache.store.close()
 
     async def chat_completions(self, request: Request) -> Response:
         trial_id = self.new_id()
