@@ -95,15 +95,19 @@ def estimate(documents: Sequence[Document], todo: Sequence[Document], embedder: 
     """Embed a warm-up batch (the first ``warmup`` of ``todo``) and estimate the whole run from it (``counter``:
     the model's token count of one text, asked once the warm-up has loaded the model)."""
     first = list(todo[:warmup])
+    # the first text alone loads the model (seconds, once); the rest of the batch is timed: the encoding rate
+    head = embedder.embed([first[0].text]) if first else np.zeros((0, dimensions), np.float32)
     started = time.perf_counter()
-    vectors = embedder.embed([doc.text for doc in first]) if first else np.zeros((0, dimensions), np.float32)
+    tail = embedder.embed([doc.text for doc in first[1:]]) if len(first) > 1 else np.zeros((0, dimensions), np.float32)
     took = time.perf_counter() - started
-    rate = len(first) / took if took > 0 else 0.0
+    vectors = np.concatenate([head, tail]).astype(np.float32, copy=False) if first else head
+    timed = len(first) - 1
+    rate = timed / took if timed > 0 and took > 0 else 0.0
     every = list(documents)
     tokens, tokens_by = count_tokens(todo, counter)
     return Warmed(estimate=Estimate(
         documents=len(every), todo=len(todo), tokens=tokens, tokens_by=tokens_by,
-        warmup_texts=len(first), warmup_s=took, seconds=len(todo) / rate if rate else 0.0,
+        warmup_texts=max(timed, 0), warmup_s=took, seconds=len(todo) / rate if rate else 0.0,
         index_bytes=sum(dimensions * 4 + len(doc.id) + ROW_OVERHEAD for doc in every)),
         ids=[doc.id for doc in first], vectors=vectors)
 
