@@ -56,3 +56,32 @@ def test_reembed_then_churn(tmp_path: Path) -> None:
                      "--markdown", cwd=tmp_path)
     assert same.returncode == 0, same.stderr  # an index against itself: go
     assert "**Decision: go**" in same.stdout and "| all | 6 | 1.000 | 1.000 | 1.000 |" in same.stdout
+
+
+@pytest.mark.postgres
+def test_reembed_into_pgvector_loads_first_and_builds_the_hnsw_index_once(tmp_path: Path) -> None:
+    from conftest import fresh_postgres_schema, schema_url
+    from modelswap.embeddings.index import open_index
+    from modelswap.embeddings.pgvector import PgVectorIndex
+
+    corpus = tmp_path / "docs.jsonl"
+    corpus.write_text("".join(json.dumps({"id": f"d{i}", "text": text}) + "\n" for i, text in enumerate(DOCS)),
+                      encoding="utf-8")
+    with fresh_postgres_schema() as schema:
+        url = schema_url(schema)
+        done = subprocess.run([sys.executable, "-m", "modelswap", "embeddings", "reembed", "docs", "--corpus",
+                               str(corpus), "--model", "e5", "--yes", "--indexes", url],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
+        assert done.returncode == 0, done.stderr
+        assert "docs: building the HNSW index over 6 rows" in done.stdout
+        index = open_index(url, "docs")
+        try:
+            assert isinstance(index, PgVectorIndex) and len(index) == 6
+        finally:
+            index.close()
+        import psycopg
+
+        with psycopg.connect(url) as connection:  # the HNSW index exists (6 rows are too few for the planner to use it)
+            methods = connection.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'modelswap_vec_docs' "
+                                         "AND schemaname = %s", (schema,)).fetchall()
+        assert [m for (m,) in methods if "USING hnsw" in m], methods
