@@ -10,7 +10,7 @@ first points at it, and all versions of the prompts every ``full_every`` reads (
 finds a version pushed since, unlabelled, within ``full_every * interval_s``).
 
 When the store cannot be read, the last known snapshot keeps being served and the outage is said
-(``health()``, for ``/readyz``), as ``modelswap.gateway.rollouts`` does. A stored version whose content
+(``health()``, for ``/readyz``), as every ``modelswap.gateway.poller.StorePoller`` does. A stored version whose content
 no longer parses (written by a newer modelswap) is left out and logged. What it is not: choosing the version
 of a request or rendering it (``modelswap.gateway.prompting``), nor the store's SQL.
 """
@@ -18,13 +18,13 @@ of a request or rendering it (``modelswap.gateway.prompting``), nor the store's 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from modelswap.errors import ConfigError, StoreError
+from modelswap.gateway.poller import StorePoller
 from modelswap.prompts.registry import Prompt, prompt_from_content
 from modelswap.store.base import Store
 from modelswap.store.prompts import PromptVersion
@@ -42,40 +42,20 @@ class PromptSnapshot:
     versions: Mapping[str, Mapping[str, Prompt]] = field(default_factory=dict)
 
 
-class PromptCache:
+class PromptCache(StorePoller):
     """The last known labels and versions of the prompts ``names``, read from ``store`` every ``interval_s``."""
+
+    what = "prompt labels"
+    thread_name = "modelswap-prompt-labels"
 
     def __init__(self, store: Store, *, names: Collection[str], interval_s: float, stale_after_s: float,
                  full_every: int = DEFAULT_FULL_EVERY, clock: Callable[[], float] = time.time) -> None:
-        if interval_s <= 0 or stale_after_s <= interval_s or full_every < 1:
-            raise ValueError("interval_s must be above 0, stale_after_s above interval_s, full_every at least 1")
-        self.store = store
+        super().__init__(store, interval_s=interval_s, stale_after_s=stale_after_s, clock=clock)
+        if full_every < 1:
+            raise ValueError("full_every must be at least 1")
         self.names = frozenset(names)
-        self.interval_s = interval_s
-        self.stale_after_s = stale_after_s
         self.full_every = full_every
-        self.clock = clock
         self.snapshot: PromptSnapshot | None = None  # replaced whole, never mutated: a read needs no lock
-        self.read_at: float | None = None
-        self.failing_since: float | None = None
-        self.error: str | None = None  # the class of the last read's error (its message may hold a URL)
-        self.failures = 0
-        self.reads = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._started_at = clock()
-
-    def start(self) -> None:
-        """Read once now (so the first request finds its prompt), then keep reading on a daemon thread."""
-        self.refresh()
-        self._thread = threading.Thread(target=self._run, name="modelswap-prompt-labels", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop reading (waits up to ``timeout_s`` for a read in progress)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
 
     def refresh(self) -> bool:
         """Read the labels (and any version not held yet) once; False, the last snapshot kept, when the store fails."""
@@ -89,27 +69,14 @@ class PromptCache:
             self._failed(exc, began)
             return False
         self.snapshot = PromptSnapshot(labels=labels, versions=versions)
-        self.reads += 1
-        self.read_at = began
-        if self.failing_since is not None:
-            logger.warning("prompt labels read again after %.1f s", began - self.failing_since)
-        self.failing_since = self.error = None
+        self._succeeded(began)
         return True
-
-    @property
-    def stale(self) -> bool:
-        """Whether the labels served may be out of date: the last read failed, or none succeeded lately."""
-        if self.failing_since is not None:
-            return True
-        last = self.read_at if self.read_at is not None else self._started_at
-        return self.clock() - last > self.stale_after_s
 
     def health(self) -> dict[str, Any] | None:
         """``/readyz``'s ``prompts`` entry while the labels are stale, else None."""
         if not self.stale:
             return None
-        last = self.read_at if self.read_at is not None else self._started_at
-        return {"state": "stale", "age_s": round(self.clock() - last, 1), "error": self.error,
+        return {"state": "stale", "age_s": round(self.age_s, 1), "error": self.error,
                 "read": self.snapshot is not None}
 
     def _labels(self) -> dict[str, dict[str, str]]:
@@ -137,17 +104,6 @@ class PromptCache:
                     if parsed is not None:
                         versions[name][version.hash] = parsed
         return versions
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.refresh()
-
-    def _failed(self, exc: StoreError, began: float) -> None:
-        self.failures += 1
-        self.error = type(exc).__name__
-        if self.failing_since is None:
-            self.failing_since = began
-            logger.warning("prompt labels cannot be read (%s); serving the last known ones", self.error)
 
 
 def _parse(version: PromptVersion) -> Prompt | None:

@@ -21,62 +21,36 @@ last good read is older than ``stale_after_s``. What it is not: the assignment o
 
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from typing import Any
 
 from modelswap.errors import StoreError
+from modelswap.gateway.poller import StorePoller
 from modelswap.store.base import Store
 from modelswap.types import RolloutState
-
-logger = logging.getLogger(__name__)
 
 DEFAULT_INTERVAL_S = 0.25
 DEFAULT_STALE_AFTER_S = 1.0
 
 
-class RolloutStates:
+class RolloutStates(StorePoller):
     """The last known rollout state of ``routes``, read from ``store`` every ``interval_s`` on a thread of its own."""
+
+    what = "rollout states"
+    thread_name = "modelswap-rollout-states"
 
     def __init__(self, store: Store, *, routes: Collection[str], interval_s: float = DEFAULT_INTERVAL_S,
                  stale_after_s: float = DEFAULT_STALE_AFTER_S, clock: Callable[[], float] = time.time) -> None:
-        if interval_s <= 0 or stale_after_s <= interval_s:
-            raise ValueError("interval_s must be above 0 and stale_after_s above interval_s")
-        self.store = store
+        super().__init__(store, interval_s=interval_s, stale_after_s=stale_after_s, clock=clock)
         self.routes = frozenset(routes)
-        self.interval_s = interval_s
-        self.stale_after_s = stale_after_s
-        self.clock = clock
         self.states: dict[str, RolloutState] = {}  # replaced whole, never mutated: a read needs no lock
-        self.read_at: float | None = None  # when the last good read began
-        self.failing_since: float | None = None
-        self.error: str | None = None  # the class of the last read's error (never its message: it may hold a URL)
-        self.failures = 0
-        self.reads = 0
         self._generation = 0  # bumped by ``put``: a read begun before it is not applied
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._started_at = clock()
 
     def get(self, route: str) -> RolloutState | None:
         """The state of ``route`` as last known (None: never written, or not read yet). Never waits."""
         return self.states.get(route)
-
-    def start(self) -> None:
-        """Read once now (so the first request obeys the stored state), then keep reading on a daemon thread."""
-        self.refresh()
-        self._thread = threading.Thread(target=self._run, name="modelswap-rollout-states", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop reading (waits up to ``timeout_s`` for a read in progress)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
 
     def refresh(self) -> bool:
         """Read every route's state once; False (and the last known state kept) when the store cannot be read."""
@@ -90,13 +64,9 @@ class RolloutStates:
             return False
         states = {state.route: state for state in found if state.route in self.routes}
         with self._lock:
-            self.reads += 1
             if generation == self._generation:
                 self.states = states
-            self.read_at = began
-            if self.failing_since is not None:
-                logger.warning("rollout states read again after %.1f s", began - self.failing_since)
-            self.failing_since = self.error = None
+        self._succeeded(began)
         return True
 
     def put(self, state: RolloutState) -> None:
@@ -107,19 +77,6 @@ class RolloutStates:
             self._generation += 1
             self.states = {**self.states, state.route: state}
 
-    @property
-    def stale(self) -> bool:
-        """Whether the state served may be out of date: the last read failed, or no read succeeded lately."""
-        if self.failing_since is not None:
-            return True
-        last = self.read_at if self.read_at is not None else self._started_at
-        return self.clock() - last > self.stale_after_s
-
-    @property
-    def age_s(self) -> float:
-        """Seconds since the last good read began (since start when none succeeded)."""
-        return self.clock() - (self.read_at if self.read_at is not None else self._started_at)
-
     def health(self) -> dict[str, Any] | None:
         """``/readyz``'s ``rollout`` entry while the state is stale, else None."""
         if not self.stale:
@@ -127,18 +84,6 @@ class RolloutStates:
         since = self.read_at if self.read_at is not None else self._started_at
         return {"state": "stale", "since": _iso(since), "age_s": round(self.age_s, 1), "error": self.error,
                 "serving": {route: state.percent for route, state in sorted(self.states.items())}}
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            self.refresh()
-
-    def _failed(self, exc: StoreError, began: float) -> None:
-        with self._lock:
-            self.failures += 1
-            self.error = type(exc).__name__
-            if self.failing_since is None:
-                self.failing_since = began
-                logger.warning("rollout states cannot be read (%s); serving the last known ones", self.error)
 
 
 def _iso(moment: float) -> str:
