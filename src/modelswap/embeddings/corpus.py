@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +36,7 @@ from typing import Any
 
 import yaml
 
-from modelswap.embeddings.probes import Document, Probe
+from modelswap.embeddings.probes import Document, Probe, json_object
 from modelswap.errors import TrafficError
 
 CHATTERBOT_LANGUAGES = {"en": "english", "ja": "japanese", "de": "german", "fr": "french", "es": "spanish",
@@ -120,12 +119,7 @@ def load_jsonl(path: Path) -> Corpus:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise TrafficError(f"not JSON ({exc.msg})", path=str(path), line=number) from None
-            if not isinstance(row, dict):
-                raise TrafficError("expected a JSON object", path=str(path), line=number)
+            row = json_object(line, path, number)
             fields = {}
             for name in ("id", "text", "lang", "segment"):
                 value = row.get(name)

@@ -76,7 +76,7 @@ def read_probe_file(path: Path) -> list[Probe]:
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
-            row = _json_object(line, path, number)
+            row = json_object(line, path, number)
             text = _string(row, "text", path, number, required=True)
             probe_id = _string(row, "id", path, number) or f"line{number}"
             if probe_id in seen:
@@ -88,7 +88,8 @@ def read_probe_file(path: Path) -> list[Probe]:
     return probes
 
 
-def _json_object(line: str, path: Path, number: int) -> dict[str, Any]:
+def json_object(line: str, path: Path, number: int) -> dict[str, Any]:
+    """Line ``number`` of the JSONL file ``path`` as a JSON object, or a ``TrafficError`` naming file and line."""
     try:
         row = json.loads(line)
     except json.JSONDecodeError as exc:
