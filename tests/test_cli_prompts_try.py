@@ -122,6 +122,11 @@ def test_try_on_a_prompt_files_cases_records_the_primary_and_keeps_the_winner_as
     assert set(kept.variants) == {"default", "family:gemma", "family:sim"}
     assert file.read_text(encoding="utf-8").startswith("# A support ticket classifier")
     assert "kept " in result.output and "as variant 'family:sim'" in result.output
+    why = kept.variants["family:sim"].why or ""
+    assert why.startswith("prompts try on run prompt~classify-ticket: ") and "of 2 classify-ticket requests" in why
+    history = tmp_path / "history.md"
+    invoke("prompts", "matrix", "-c", str(config), "--markdown", str(history), "--no-semantic")
+    assert f"| family:sim: {why} |" in history.read_text(encoding="utf-8")  # the history says why
 
 
 def put(store_url_: str, run: str, requests: list[ChatRequest], arm: str, outputs: list[str],
@@ -171,6 +176,7 @@ def test_matrix_renders_markdown_html_and_the_history(config: Path, tmp_path: Pa
     digest = content_hash(load_prompt(EXAMPLE))[:12]
     assert f"| classify-ticket | `{digest}` |" in text
     assert "| alice | default, family:gemma | default, family:gemma |" in text
+    assert text.count("| - |\n") >= 1  # no variant of the example says why
     page = html.read_text(encoding="utf-8")
     assert "fail contract 0/2" in page and "http://" not in page and "https://" not in page and "<script" not in page
     assert "fail contract 0/2" in result.output

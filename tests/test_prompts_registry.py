@@ -49,6 +49,17 @@ def test_fields_are_read() -> None:
     assert prompt.params_for(prompt.variants["default"]) == {"temperature": 0.2, "max_tokens": 200}
 
 
+def test_a_variant_may_say_why_it_exists_and_it_is_part_of_the_version() -> None:
+    why = BASIC.replace("    params: {temperature: 0}\n",
+                        "    params: {temperature: 0}\n    why: a base model needs the answer slot, not an instruction\n")
+    prompt = parse_prompt(why)
+    assert prompt.variants["family:gemma"].why == "a base model needs the answer slot, not an instruction"
+    assert prompt.variants["default"].why is None
+    assert content_hash(prompt) != content_hash(parse_prompt(BASIC))
+    with pytest.raises(ConfigError, match=r"variants\.family:gemma\.why"):
+        parse_prompt(BASIC.replace("    params: {temperature: 0}\n", "    params: {temperature: 0}\n    why: ''\n"))
+
+
 def test_the_hash_ignores_key_order_whitespace_comments_and_spelled_out_defaults() -> None:
     reordered = """\
 # the same prompt, written differently

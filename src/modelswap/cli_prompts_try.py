@@ -300,7 +300,8 @@ def _keep(store: Store, settings: Settings, sources: Sequence[_Source], ranked: 
             pool = [(r, answers[r.id]) for r in requests if r.id in answers]
             shots = pick_shots(ChatRequest(id="", messages=(), category=category), pool, variant.shots,
                                head=shared_instructions(requests))
-            edited, path = _edited(source, variant, category, requests, shots, key, prompts_dir)
+            edited, path = _edited(source, variant, category, requests, shots, key, prompts_dir,
+                                   why=_why(ranked[category], source.run))
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(edited.text, encoding="utf-8")
             status = _push(store, edited.prompt, key, passed=best.decision == "go")
@@ -313,9 +314,17 @@ def _keep(store: Store, settings: Settings, sources: Sequence[_Source], ranked: 
                           "'{prompt}'", markup=False, highlight=False)
 
 
+def _why(scores: Sequence[Score], run: str) -> str:
+    """The kept variant's reason, from its ranking: its regression rate against the other variants'."""
+    best, others = scores[0], ", ".join(f"{s.variant} {s.regression_rate:.0%}" for s in scores[1:])
+    return (f"prompts try on run {run}: {best.variant} regressed on {best.regression_rate:.0%} of {best.trials} "
+            f"{best.category} requests against the primary (gate {best.decision})" + (f"; {others}" if others else ""))
+
+
 def _edited(source: _Source, variant: TryVariant, category: str, requests: list[ChatRequest], shots: list[Shot],
-            key: str, prompts_dir: Path) -> tuple[Edited, Path]:
-    """The prompt file with the winner under ``key``: the tried file, or ``prompts_dir/<category>.yaml``."""
+            key: str, prompts_dir: Path, *, why: str) -> tuple[Edited, Path]:
+    """The prompt file with the winner under ``key`` (and ``why``): the tried file, or
+    ``prompts_dir/<category>.yaml``."""
     if source.prompt is not None and source.path is not None:
         prompt = source.prompt
         if variant.file_key is not None:
@@ -324,9 +333,10 @@ def _edited(source: _Source, variant: TryVariant, category: str, requests: list[
             assert variant.template is not None
             own = prompt.variants[source.primary_key]
             data = kept_variant(variant.template, [m.model_dump() for m in own.messages], shots, own.params or None)
+        data["why"] = why
         return set_variant(source.path.read_text(encoding="utf-8"), key, data, path=str(source.path)), source.path
     assert variant.template is not None
-    data = kept_variant(variant.template, category_parts(requests), shots)
+    data = {**kept_variant(variant.template, category_parts(requests), shots), "why": why}
     path = prompts_dir / f"{category}.yaml"
     if path.exists():
         return set_variant(path.read_text(encoding="utf-8"), key, data, path=str(path)), path

@@ -85,6 +85,8 @@ class VersionEntry:
     changed: tuple[str, ...]
     statuses: tuple[tuple[str, str, float, str], ...]
     """(model key, status, when, by)."""
+    why: tuple[tuple[str, str], ...] = ()
+    """(model key, why) for the changed keys whose variant says why it exists."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -183,8 +185,10 @@ def history(store: Store) -> list[VersionEntry]:
             changed = tuple(sorted(k for k in variants if before.get(k) != variants[k]))
             mine = tuple((s.model_key, s.status, s.updated_at, s.updated_by) for s in statuses
                          if s.hash == version.hash)
+            why = tuple((key, str(variants[key]["why"])) for key in changed
+                        if isinstance(variants[key], dict) and variants[key].get("why"))
             entries.append(VersionEntry(name=name, hash=version.hash, created_at=version.created_at,
                                         created_by=version.created_by, keys=tuple(sorted(variants)), changed=changed,
-                                        statuses=mine))
+                                        statuses=mine, why=why))
             before = variants
     return entries

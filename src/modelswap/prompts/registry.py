@@ -61,6 +61,8 @@ class Variant(_Strict):
 
     messages: tuple[MessageTemplate, ...] = Field(min_length=1)
     params: dict[str, Any] = Field(default_factory=dict)
+    why: str | None = Field(default=None, min_length=1)
+    """Why this model has a variant of its own (the matrix's history shows it beside the version)."""
 
     _check_params = field_validator("params")(_params)
 

@@ -77,11 +77,11 @@ def render_matrix_terminal(console: Console, matrix: Matrix) -> None:
                           markup=False, highlight=False, soft_wrap=True)
     if matrix.history:
         history = Table(title="prompt versions: which version targeted which model")
-        for column in ("prompt", "version", "pushed", "by", "model keys", "changed", "status"):
+        for column in ("prompt", "version", "pushed", "by", "model keys", "changed", "status", "why"):
             history.add_column(column)
         for entry in matrix.history:
             history.add_row(entry.name, entry.hash[:12], _when(entry.created_at), entry.created_by,
-                            ", ".join(entry.keys), ", ".join(entry.changed) or "-", _statuses(entry))
+                            ", ".join(entry.keys), ", ".join(entry.changed) or "-", _statuses(entry), _why(entry))
         console.print(history)
 
 
@@ -107,11 +107,12 @@ def render_matrix_markdown(matrix: Matrix) -> str:
                 lines.append(f"- **{cell.prompt} / {cell.variant} / {cell.arm}** `{example.trial_id}`: "
                              f"`{output}` — {reasons}")
     if matrix.history:
-        lines += ["", "## History", "", "| prompt | version | pushed | by | model keys | changed | status |",
-                  "| --- | --- | --- | --- | --- | --- | --- |"]
+        lines += ["", "## History", "", "| prompt | version | pushed | by | model keys | changed | status | why |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- |"]
         for entry in matrix.history:
             lines.append(f"| {entry.name} | `{entry.hash[:12]}` | {_when(entry.created_at)} | {entry.created_by} | "
-                         f"{', '.join(entry.keys)} | {', '.join(entry.changed) or '-'} | {_statuses(entry)} |")
+                         f"{', '.join(entry.keys)} | {', '.join(entry.changed) or '-'} | {_statuses(entry)} | "
+                         f"{_why(entry).replace('|', '/')} |")
     return "\n".join(lines) + "\n"
 
 
@@ -143,10 +144,15 @@ def render_matrix_html(matrix: Matrix) -> str:
         entries = "".join(f"<tr><td>{escape(e.name)}</td><td><code>{e.hash[:12]}</code></td>"
                           f"<td>{_when(e.created_at)}</td><td>{escape(e.created_by)}</td>"
                           f"<td>{escape(', '.join(e.keys))}</td><td>{escape(', '.join(e.changed) or '-')}</td>"
-                          f"<td>{escape(_statuses(e))}</td></tr>" for e in matrix.history)
+                          f"<td>{escape(_statuses(e))}</td><td>{escape(_why(e))}</td></tr>" for e in matrix.history)
         body.append("<h2>History</h2><table><tr><th>prompt</th><th>version</th><th>pushed</th><th>by</th>"
-                    f"<th>model keys</th><th>changed</th><th>status</th></tr>{entries}</table>")
+                    f"<th>model keys</th><th>changed</th><th>status</th><th>why</th></tr>{entries}</table>")
     return ("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n"
             f"<title>modelswap prompt matrix</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
             + "\n".join(body) + "\n</body>\n</html>\n")
+
+
+def _why(entry: VersionEntry) -> str:
+    """Each changed key's reason (its variant's ``why``), or "-"."""
+    return "; ".join(f"{key}: {why}" for key, why in entry.why) or "-"
