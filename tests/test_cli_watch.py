@@ -8,9 +8,11 @@ the errors a mistyped route or candidate gets.
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -120,19 +122,37 @@ def test_the_loop_sees_new_trials_and_leaves_a_checkpoint_for_compare(store_and_
                               "--settle", "0", "--interval", "0.5"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, env=env,
                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # a shell started in
-    try:  # the background (as CI may be) hands its children SIGINT ignored: Ctrl-C is what this test sends
-        time.sleep(4)
+    lines: queue.Queue[str] = queue.Queue()  # the background (as CI may be) hands its children SIGINT ignored
+    assert watch.stdout is not None
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in watch.stdout], daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    seen: list[str] = []
+
+    def wait_for(text: str) -> None:  # piped, watch prints a status line whenever what it compared changed
+        while not any(text in line for line in seen):
+            seen.append(lines.get(timeout=120))  # a hang guard, not a deadline: the line comes when it comes
+
+    try:
+        wait_for("80 trial(s) compared")
         simulate(url, 80, 200)
-        time.sleep(4)
+        wait_for("200 trial(s) compared")
     finally:
-        watch.send_signal(signal.SIGINT)
+        watch.send_signal(signal.SIGINT)  # Ctrl-C: the whole frame, then the checkpoint
         try:
-            stdout, stderr = watch.communicate(timeout=60)
+            watch.wait(timeout=60)
         except subprocess.TimeoutExpired:
             watch.kill()
-            stdout, stderr = watch.communicate()
+        reader.join(timeout=10)
+    stderr = watch.stderr.read() if watch.stderr is not None else ""
+    for pipe in (watch.stdout, watch.stderr):
+        if pipe is not None:
+            pipe.close()
+    while not lines.empty():
+        seen.append(lines.get())
+    stdout = "".join(seen)
     assert watch.returncode == 0, stderr
-    assert "200 trial(s) compared" in stdout, stdout
+    assert stdout.count("route bot: smol shadowing gpt · 80 trial(s) compared") == 1  # one line per change
+    assert "NO GO  smol vs gpt: 200 trials" in stdout, stdout  # the final frame
     assert [p.name.startswith("compare-bot-") for p in state.iterdir()] == [True]
     again = subprocess.run([sys.executable, "-m", "modelswap", "compare", "-c", str(config), "--run", "bot", "-b",
                             "gpt", "--candidate", "smol", "--no-semantic"], capture_output=True, text=True, env=env,

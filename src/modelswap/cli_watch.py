@@ -36,7 +36,7 @@ from modelswap.compare.source import RunNotReady
 from modelswap.compare.state import LISTED
 from modelswap.config import RouteConfig, load_settings
 from modelswap.errors import ModelswapError
-from modelswap.report.watch import WatchStatus, watch_frame
+from modelswap.report.watch import WatchStatus, status_line, watch_frame
 from modelswap.store import open_store
 
 SETTLE_MARGIN_S = 5.0
@@ -92,6 +92,8 @@ def register(app: typer.Typer, *, out: Console, err: Console, decision_exit: Any
             if persistent and live.resume(path) is None:
                 err.print(f"continuing from {path}: {live.compared} trial(s) compared before", highlight=False)
 
+            last: list[WatchStatus] = []
+
             def frame() -> tuple[Any, Comparison | None]:
                 waiting = None
                 report = None
@@ -103,8 +105,10 @@ def register(app: typer.Typer, *, out: Console, err: Console, decision_exit: Any
                                      pending=live.pending, updated_at=time.time(),
                                      interval_s=None if once else interval, problems=dict(problems),
                                      waiting=waiting)
+                last[:] = [status]
                 return watch_frame(report, status, categories=categories), report
 
+            view: Any = None
             try:
                 if once:
                     view, report = frame()
@@ -114,12 +118,22 @@ def register(app: typer.Typer, *, out: Console, err: Console, decision_exit: Any
                     return
                 err.print(f"reading run {route!r} so far…", highlight=False)
                 view, _ = frame()
+                if not out.is_terminal:  # piped or logged: a frame cannot be redrawn, so a line per update that
+                    said = None          # changed something, and the whole frame once, at the end
+                    while True:
+                        now = last[0]
+                        if (now.compared, now.pending, now.waiting, now.problems) != said:
+                            out.print(status_line(now), soft_wrap=True)
+                            said = (now.compared, now.pending, now.waiting, now.problems)
+                        time.sleep(interval)
+                        view, _ = frame()
                 with Live(view, console=out, auto_refresh=False) as display:
                     while True:
                         time.sleep(interval)
                         display.update(frame()[0], refresh=True)
             except KeyboardInterrupt:
-                pass
+                if not out.is_terminal and view is not None:
+                    out.print(view)
             finally:
                 if persistent and live.compared:
                     live.save(path)
