@@ -50,8 +50,8 @@ def test_fields_are_read() -> None:
 
 
 def test_a_variant_may_say_why_it_exists_and_it_is_part_of_the_version() -> None:
-    why = BASIC.replace("    params: {temperature: 0}\n",
-                        "    params: {temperature: 0}\n    why: a base model needs the answer slot, not an instruction\n")
+    reason = "    why: a base model needs the answer slot, not an instruction\n"
+    why = BASIC.replace("    params: {temperature: 0}\n", "    params: {temperature: 0}\n" + reason)
     prompt = parse_prompt(why)
     assert prompt.variants["family:gemma"].why == "a base model needs the answer slot, not an instruction"
     assert prompt.variants["default"].why is None
