@@ -531,15 +531,23 @@ def load_settings(path: str | os.PathLike[str] | None = None, *, env: Mapping[st
     return parse_settings(text, path=str(file), env=env)
 
 
-def parse_settings(text: str, *, path: str = "<config>", env: Mapping[str, str] | None = None) -> Settings:
-    """Validate configuration text; ``path`` only labels errors."""
+def load_yaml(text: str, *, path: str) -> tuple[yaml.Node | None, Any]:
+    """The YAML node tree (for line numbers) and the data of ``text`` (None when empty); ``ConfigError`` naming the
+    file and line of a syntax error."""
     try:
         root = yaml.compose(text)
-        data = yaml.safe_load(text) if root is not None else {}
+        return root, (yaml.safe_load(text) if root is not None else None)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise ConfigError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path=path, line=line) from None
+
+
+def parse_settings(text: str, *, path: str = "<config>", env: Mapping[str, str] | None = None) -> Settings:
+    """Validate configuration text; ``path`` only labels errors."""
+    root, data = load_yaml(text, path=path)
+    if root is None:
+        data = {}
     if not isinstance(data, dict):
         raise ConfigError("the top level must be a mapping of store, arms and routes", path=path, line=1)
     _apply_env(data, env or {})

@@ -26,7 +26,7 @@ import orjson
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from modelswap.config import _first_error, _line
+from modelswap.config import _first_error, _line, load_yaml
 from modelswap.errors import ConfigError, PromptError
 from modelswap.traffic import _expect
 
@@ -177,13 +177,7 @@ def load_prompt(path: str | Path) -> Prompt:
 
 def parse_prompt(text: str, *, path: str = "<prompt>", stem: str | None = None) -> Prompt:
     """Validate prompt text; ``path`` labels errors, ``stem`` (when given) must equal the prompt's name."""
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text) if root is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise ConfigError(f"invalid YAML: {getattr(exc, 'problem', exc)}", path=path, line=line) from None
+    root, data = load_yaml(text, path=path)
     if not isinstance(data, dict):
         raise ConfigError("the top level must be a mapping (name, purpose, variants...)", path=path, line=1)
     prompt = prompt_from_content(data, path=path, root=root)
