@@ -133,3 +133,55 @@ def test_the_replica_is_judged_by_the_mirror_rule() -> None:
     _, balanced = _triage(_fenced_trials(20, candidate=range(0, 1), replica=range(1, 2)))
     assert {t.verdict for t in balanced} == {t.replica_verdict for t in balanced} == {"neutral"}
     assert (balanced[0].paired, balanced[1].paired) == (("regression", "neutral"), ("neutral", "regression"))
+
+
+def _reversed_trials(n: int, *, candidate: range, baseline: range) -> list[Trial]:
+    """The replica never fences; the candidate fences on ``candidate``, the baseline on ``baseline``."""
+    return [trial(f"t{i:04d}", FENCED if i in baseline else BARE, FENCED if i in candidate else BARE, BARE)
+            for i in range(n)]
+
+
+def test_the_reverse_comparison_holds_the_baselines_regressions_against_its_replica() -> None:
+    [fenced, plain] = run_comparators(_reversed_trials(2, candidate=range(0), baseline=range(1)),
+                                      [Scripted(fence_rule)])
+    assert [(f.check, f.status, f.behaviour) for f in fenced.reverse] == [
+        ("json.fenced", "regression", "format:fenced-json")]
+    assert plain.reverse == ()  # the same answer twice: nothing
+    [without] = run_comparators([trial("n", BARE, FENCED)], [Scripted(fence_rule)])
+    assert without.reverse == ()  # no replica, no reverse comparison
+
+
+def test_a_behaviour_the_baseline_shows_against_its_replica_is_the_primarys_own() -> None:
+    # the replica never fences, but the baseline does on t0001 where its replica did not: one fence of the
+    # candidate's (t0000) is the primary's own behaviour, not "never shown"
+    noise, triaged = _triage(_reversed_trials(20, candidate=range(1), baseline=range(1, 2)))
+    assert triaged[0].verdict == "neutral"
+    row = noise.row(("json.fenced", "regression", "format:fenced-json"), "c", 0.5)
+    assert row is not None and (row.noise_rate, row.reverse_rate, row.candidate_rate, row.p_value, row.signal) == (
+        0.0, 0.05, 0.05, 0.5, False)
+    assert triaged[0].within_noise == (("json.fenced", "within the noise floor for json.fenced regression "
+                                        "(format:fenced-json): candidate 5% vs the primary's own 0% in c, and its "
+                                        "baseline against its replica on 5% of requests (excess +5.0%, one-sided "
+                                        "p=0.5)"),)
+
+
+def test_beyond_the_reverse_rate_and_the_margin_the_candidate_counts() -> None:
+    # the baseline fences once against its replica; the candidate on 3 of 20 requests (15% > 5% + 5 points,
+    # p=0.125): signal. On 2 (10%, exactly 5% + 5 points): still noise.
+    _, triaged = _triage(_reversed_trials(20, candidate=range(2, 5), baseline=range(1)))
+    assert [t.verdict for t in triaged].count("regression") == 3
+    _, at_margin = _triage(_reversed_trials(20, candidate=range(2, 4), baseline=range(1)))
+    assert [t.verdict for t in at_margin].count("regression") == 0
+
+
+def test_a_smaller_behaviour_of_the_baseline_does_not_excuse_a_larger_one() -> None:
+    # the baseline has one item fewer than its replica on m0 (size 1); the candidate loses a 3-item list (size 3)
+    trials = [_list_trial("m0", 3, 3, 4), _list_trial("lost", 3, 0, 3)]
+    trials += [_list_trial(f"s{i}", 3, 3, 3) for i in range(8)]
+    compared = run_comparators(trials, [ShapeComparator()])
+    assert [(f.check, f.size) for f in compared[0].reverse] == [("list.count", 1.0)]
+    noise = measure_noise(compared)
+    triaged = {t.compared.trial.id: t for t in triage(compared, noise)}
+    assert triaged["lost"].verdict == "regression"
+    row = noise.row(("list.count", "regression", ""), "c", 1.5)
+    assert row is not None and (row.reverse_rate, row.signal) == (0.0, True)

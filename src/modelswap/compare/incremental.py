@@ -42,7 +42,7 @@ from modelswap.compare.state import LISTED, ComparisonState
 from modelswap.compare.stream import ComparatorFactory, Tick, Warn, compare_stream
 from modelswap.store import Store
 
-CHECKPOINT_FORMAT = 2  # 2: the summary columns hold each trial's turn
+CHECKPOINT_FORMAT = 3  # 2: the summary columns hold each trial's turn; 3: the noise columns hold the reverse comparison
 SETTLE_S = 60.0
 """How long after a request is saved its shadows may still answer (the route's ``shadow.timeout_s`` is 30 s by
 default, and the recorder writes within a second): younger requests missing a side are left for the next update."""

@@ -26,15 +26,25 @@ Two tests, both must let a finding through for it to count:
    counts when the primary never shows it, or when the candidate shows it more often by more
    than ``max(ABSOLUTE_MARGIN, RELATIVE_MARGIN * the primary's rate)`` with a one-sided exact
    sign test (McNemar's on one sample each) at ``MARGIN_P`` (0.25), or by any amount at
-   ``ALPHA`` (0.05). The rows are not corrected for their number: over 62 real requests a
-   SmolLM2 twin had 6 and 13 trials flagged on two seed sets, against 0 false ``no_go`` (the gate
-   compares the candidate's verdict rates with the replica's, judged by the same rows).
+   ``ALPHA`` (0.05). The primary's rate is the replica's; "never" means in neither of its two
+   samples: where the replica never shows a regression, the *reverse* comparison is read (the
+   baseline judged against its replica, ``Compared.reverse``), and its rate at the size is the
+   primary's.
+   Two samples of a sampling model are exchangeable, so the baseline being the one with the
+   loop, the prose label or the wrong count on a request says as much about the primary as the
+   replica being it. Without it, a behaviour the replica happened not to show in a small
+   category made every occurrence of the candidate's a regression (a SmolLM2 twin over 62 real
+   requests on three seed sets: 6, 13 and 8 flagged; 4, 9 and 6 with it). Only regressions have
+   a reverse: an improvement or a changed refusal of the candidate's stays a single trial a
+   human should see. The rows are not corrected for their number (the gate compares the
+   candidate's verdict rates with the replica's, judged by the same rows, so chance rows cost
+   both sides alike: 0 false ``no_go`` on those runs).
 
 Why both a margin and significance: a sampling primary shows many behaviours at modest
 rates, and a row that fires by chance turns all of that behaviour's findings into
 regressions; in an A/A comparison that would be a false ``no_go``. Why the primary's rate of
-zero needs no test: a behaviour the primary never shows at that size is not its noise, and it
-keeps a single broken answer visible. Without any replica the noise floor is unknown and every
+zero needs no test: a behaviour the primary never shows at that size, in either sample, is not
+its noise, and it keeps a single broken answer visible. Without any replica the noise floor is unknown and every
 difference counts.
 
 The replica is judged by the same two tests with the sides swapped (its findings count where it
@@ -63,6 +73,7 @@ from modelswap.compare.noise_columns import (
     Sample,
     behaviour_of,
     request_samples,
+    reversed_key,
     share,
     size_of,
 )
@@ -100,6 +111,7 @@ class CheckNoise:
     p_value: float
     signal: bool
     side: Side = "candidate"
+    reverse_rate: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -175,11 +187,23 @@ class NoiseFloor:
         above = sum(c > r for r, c in sparse)
         below = sum(c < r for r, c in sparse)
         p_value = stats.sign_test_greater(above, below)
-        margin = max(ABSOLUTE_MARGIN, RELATIVE_MARGIN * noise_rate)
-        signal = noise_rate == 0 or (excess > margin and p_value <= MARGIN_P) or (excess > 0 and p_value <= ALPHA)
+        reverse_rate = self._reverse_rate(key, scope, min_size) if noise_rate == 0 else 0.0
+        own_rate = noise_rate or reverse_rate  # the replica never shows it: the baseline's rate against it
+        margin = max(ABSOLUTE_MARGIN, RELATIVE_MARGIN * own_rate)
+        signal = (own_rate == 0 or (candidate_rate - own_rate > margin and p_value <= MARGIN_P)
+                  or (candidate_rate > own_rate and p_value <= ALPHA))
         return CheckNoise(check=key[0], status=key[1], behaviour=key[2], category=scope, min_size=min_size,
                           trials=n, noise_rate=noise_rate, candidate_rate=candidate_rate, excess=excess,
-                          ci95=stats.paired_shares(replica, candidate), p_value=p_value, signal=signal, side=side)
+                          ci95=stats.paired_shares(replica, candidate), p_value=p_value, signal=signal, side=side,
+                          reverse_rate=reverse_rate)
+
+    def _reverse_rate(self, key: Behaviour, scope: str, min_size: float) -> float:
+        """The share of the scope's requests where the baseline shows the regression ``key`` at ``min_size`` and
+        its replica does not (0 for other statuses, which have no reverse)."""
+        if key[1] != "regression":
+            return 0.0
+        reverse, _, _ = self._shares(reversed_key(key), None if scope == ALL else scope, min_size)
+        return float(np.count_nonzero(reverse > 0)) / len(reverse) if len(reverse) else 0.0
 
     def _shares(self, key: Behaviour, category: str | None, min_size: float
                 ) -> tuple[np.ndarray, np.ndarray, list[tuple[float, float]]]:
@@ -255,9 +279,11 @@ def _describe(key: Behaviour) -> str:
 def _row_reason(row: CheckNoise, category: str) -> str:
     scope = "overall" if row.category == ALL else f"in {category}"
     what = _describe((row.check, row.status, row.behaviour))
-    if row.noise_rate == 0 and row.signal:
+    if row.noise_rate == 0 and row.reverse_rate == 0 and row.signal:
         return f"the primary never shows {what} at this size {scope} ({row.trials} requests with a replica)"
-    figures = (f"candidate {row.candidate_rate:.0%} vs the primary's own {row.noise_rate:.0%} {scope} "
+    reverse = (f", and its baseline against its replica on {row.reverse_rate:.0%} of requests"
+              if row.reverse_rate > 0 else "")
+    figures = (f"candidate {row.candidate_rate:.0%} vs the primary's own {row.noise_rate:.0%} {scope}{reverse} "
                f"(excess {row.excess:+.1%}, one-sided p={row.p_value:.2g})")
     if row.signal:
         return f"{what}: {figures}"

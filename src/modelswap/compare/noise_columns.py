@@ -11,7 +11,9 @@ trial order hold exactly what one pass over all trials would. What it is not: th
 
 A sample is a dict from behaviour to size (``Sample``); a sample that does not show a behaviour
 has size -1 for it, so a share at ``min_size`` is the number of samples whose size reaches it
-over the number of samples where the check applied.
+over the number of samples where the check applied. The reverse comparison's regressions (the baseline
+judged against the replica, ``Compared.reverse``) are kept in the first replica sample under the
+status ``reverse`` (``reversed_key``): a behaviour key no finding of either side ever has.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ Pattern = tuple[tuple[str, int, int], ...]
 
 VALUE_LABELS = frozenset({"answer.exact"})
 NO_REPLICA = -1
+REVERSE = "reverse"
 
 
 class Judged(Protocol):
@@ -64,6 +67,12 @@ def behaviour_of(finding: Judged) -> Behaviour:
 
 def size_of(finding: Judged) -> float:
     return 1.0 if finding.size is None else float(finding.size)
+
+
+def reversed_key(key: Behaviour) -> Behaviour:
+    """The key under which the reverse comparison keeps the regression ``key`` (the baseline shows it, its
+    replica does not)."""
+    return key[0], REVERSE, key[2]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -94,6 +103,10 @@ def request_samples(item: Compared) -> dict[str, Request] | None:
     if item.trial.replica is None:
         return None
     candidate, replica = _samples(item.candidate_samples), _samples(item.replica_samples)
+    for finding in item.reverse:
+        first = replica.get(finding.check)
+        if first:
+            first[0][reversed_key(behaviour_of(finding))] = size_of(finding)
     return {check: Request(category=item.trial.category, candidate=tuple(samples), replica=tuple(replica[check]))
             for check, samples in candidate.items() if check in replica}
 

@@ -30,7 +30,7 @@ def to_json(comparison: Comparison) -> dict[str, Any]:
             {"check": r.check, "status": r.status, "behaviour": r.behaviour or None, "category": r.category,
              "min_size": r.min_size, "trials": r.trials, "noise_rate": r.noise_rate,
              "candidate_rate": r.candidate_rate, "excess": r.excess, "ci95": list(r.ci95),
-             "p_value": r.p_value, "signal": r.signal}
+             "p_value": r.p_value, "signal": r.signal, "reverse_rate": r.reverse_rate}
             for r in comparison.noise.rows()],
         "source": comparison.source,
     }
