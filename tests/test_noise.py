@@ -5,7 +5,7 @@ from __future__ import annotations
 from compare_helpers import Scripted, fence_rule, trial
 from modelswap.compare.checks.shape import ShapeComparator
 from modelswap.compare.engine import run_comparators
-from modelswap.compare.model import Outcome, Trial
+from modelswap.compare.model import Finding, Outcome, Status, Trial
 from modelswap.compare.noise import measure_noise
 from modelswap.compare.triage import triage
 
@@ -185,3 +185,22 @@ def test_a_smaller_behaviour_of_the_baseline_does_not_excuse_a_larger_one() -> N
     assert triaged["lost"].verdict == "regression"
     row = noise.row(("list.count", "regression", ""), "c", 1.5)
     assert row is not None and (row.reverse_rate, row.signal) == (0.0, True)
+
+
+def _parse_rule(baseline: str, other: str) -> list[Finding]:
+    """``json.valid``: a regression when the other side is not JSON, labelled with the form it took."""
+    form = {"P": "format:prose", "F": "format:fenced-json"}.get(other[:1])
+    status: Status = "regression" if form and baseline[:1] not in "PF" else "same"
+    return [Finding(check="json.valid", version=1, status=status, severity="major",
+                    behaviour=form or "format:bare-json", reason="parse")]
+
+
+def test_json_that_does_not_parse_is_one_behaviour_whatever_form_it_took() -> None:
+    # the candidate's broken answers are prose, the replica's fenced, at the same rate: the primary's own noise
+    trials = [trial(f"p{i:02d}", BARE, "Prose" if i < 4 else BARE, "Fenced" if 4 <= i < 8 else BARE)
+              for i in range(20)]
+    compared = run_comparators(trials, [Scripted(_parse_rule)])
+    noise = measure_noise(compared)
+    assert [t.verdict for t in triage(compared, noise)].count("regression") == 0
+    row = noise.row(("json.valid", "regression", ""), "c", 0.5)
+    assert row is not None and (row.noise_rate, row.candidate_rate, row.signal) == (0.2, 0.2, False)

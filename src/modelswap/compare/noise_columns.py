@@ -37,7 +37,10 @@ Sizes = tuple[tuple[float, ...], tuple[float, ...]]
 Pattern = tuple[tuple[str, int, int], ...]
 """The checks that applied to both sides of a request, each with its candidate and replica sample counts."""
 
-VALUE_LABELS = frozenset({"answer.exact"})
+DESCRIPTIVE_LABELS = frozenset({"answer.exact", "json.valid", "json.recoverable"})
+"""Checks whose behaviour label describes the answer rather than the behaviour: the short answer given, the
+form an answer that does not parse took (prose, fences, broken JSON). Their behaviour is the check's failure
+itself; a new form is still seen, by ``json.fenced``'s own rows and by triage's novelty rule."""
 NO_REPLICA = -1
 REVERSE = "reverse"
 
@@ -59,9 +62,9 @@ class Judged(Protocol):
 
 
 def behaviour_of(finding: Judged) -> Behaviour:
-    """The key a finding is matched by: check, status and behaviour label (a label that is only a value,
-    such as the short answer given, is left out: any other answer is the same behaviour)."""
-    label = "" if finding.check in VALUE_LABELS else finding.behaviour or ""
+    """The key a finding is matched by: check, status and behaviour label (left out for ``DESCRIPTIVE_LABELS``:
+    any other short answer, any other form of unparseable JSON, is the same behaviour)."""
+    label = "" if finding.check in DESCRIPTIVE_LABELS else finding.behaviour or ""
     return finding.check, finding.status, label
 
 
