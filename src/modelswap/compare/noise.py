@@ -29,28 +29,29 @@ Two tests, both must let a finding through for it to count:
    ``ALPHA`` (0.05). The primary's rate is the replica's; "never" means in neither of its two
    samples: where the replica never shows a regression, the *reverse* comparison is read (the
    baseline judged against its replica, ``Compared.reverse``), and its rate at the size is the
-   primary's.
-   Two samples of a sampling model are exchangeable, so the baseline being the one with the
-   loop, the prose label or the wrong count on a request says as much about the primary as the
-   replica being it. Without it, a behaviour the replica happened not to show in a small
-   category made every occurrence of the candidate's a regression (a SmolLM2 twin over 62 real
-   requests on three seed sets: 6, 13 and 8 flagged; 4, 9 and 6 with it). Only regressions have
-   a reverse: an improvement or a changed refusal of the candidate's stays a single trial a
-   human should see. The rows are not corrected for their number (the gate compares the
-   candidate's verdict rates with the replica's, judged by the same rows, so chance rows cost
-   both sides alike: 0 false ``no_go`` on those runs).
+   primary's. Two samples of a sampling model are exchangeable, so the baseline being the one
+   with the loop, the prose label or the wrong count on a request says as much about the
+   primary as the replica being it. Without it, a behaviour the replica happened not to show in
+   a small category made every occurrence of the candidate's a regression (a SmolLM2 twin over
+   62 real requests, five seed sets: 6-13 trials flagged before, 2-10 after, with one JSON
+   parse behaviour; docs/compare.md). Only regressions have a reverse: an improvement or a
+   changed refusal of the candidate's stays a single trial a human should see. The rows are not
+   corrected for their number (the gate compares the candidate's verdict rates with the
+   replica's, judged by the same rows, so chance rows cost both sides alike: 0 false ``no_go``
+   on those runs).
 
 Why both a margin and significance: a sampling primary shows many behaviours at modest
 rates, and a row that fires by chance turns all of that behaviour's findings into
 regressions; in an A/A comparison that would be a false ``no_go``. Why the primary's rate of
 zero needs no test: a behaviour the primary never shows at that size, in either sample, is not
-its noise, and it keeps a single broken answer visible. Without any replica the noise floor is unknown and every
-difference counts.
+its noise, and it keeps a single broken answer visible. Without any replica the noise floor is
+unknown and every difference counts.
 
 The replica is judged by the same two tests with the sides swapped (its findings count where it
 shows a behaviour beyond the candidate's rate, and only where the candidate does not show it on
-that request): its verdicts are the noise floor of the verdict rates, measured exactly like the
-candidate's, so an A/A comparison is symmetric. (Judging the replica in the candidate's rows
+that request; the reverse comparison guards "never" for both sides alike): its verdicts are the
+noise floor of the verdict rates, measured exactly like the candidate's, so an A/A comparison is
+symmetric. (Judging the replica in the candidate's rows
 instead excused every behaviour only the replica showed: whichever SmolLM2 sample played the
 replica scored 0-2% regressions and the one playing the candidate 10-21%.)
 """

@@ -11,9 +11,9 @@ trial order hold exactly what one pass over all trials would. What it is not: th
 
 A sample is a dict from behaviour to size (``Sample``); a sample that does not show a behaviour
 has size -1 for it, so a share at ``min_size`` is the number of samples whose size reaches it
-over the number of samples where the check applied. The reverse comparison's regressions (the baseline
-judged against the replica, ``Compared.reverse``) are kept in the first replica sample under the
-status ``reverse`` (``reversed_key``): a behaviour key no finding of either side ever has.
+over the number of samples where the check applied. The reverse comparison's regressions (the
+baseline judged against the replica, ``Compared.reverse``) are kept in the first replica sample
+under the status ``reverse`` (``reversed_key``): a behaviour key no finding of either side has.
 """
 
 from __future__ import annotations
