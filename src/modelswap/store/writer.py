@@ -23,6 +23,10 @@ A failed write is one of two things:
   halves until each row the store refuses is alone; that row is dropped and counted
   (``bad_item``), and the rest is written.
 
+With a ``spill_dir``, a queue half full also goes to the spill while a write is in flight (a write
+to a store that has just gone away can hang for seconds before it fails, and until then the
+store counts as up), so nothing is refused while the outage is being found.
+
 What it is not: a durable queue while the store is up. A crash loses what the buffer holds
 (at most ``max_queue`` items or ``max_bytes``, plus the batch being written). While the store
 is down and ``spill_dir`` is set, a crash loses only what arrived since the last backoff step
@@ -51,9 +55,10 @@ import os
 import sqlite3
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from contextlib import suppress
 from itertools import chain
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from modelswap.errors import StoreError
 from modelswap.store.base import Store, StoreUnavailable
@@ -62,6 +67,7 @@ from modelswap.store.sql import observation_from_row, observation_row, request_f
 from modelswap.types import ChatRequest, StoredObservation
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +79,7 @@ DROP_REASONS = REFUSED + LOST
 ITEM_OVERHEAD_BYTES = 200  # keys, numbers and field names of one item, roughly
 MiB = 1 << 20
 DROP_LOG_INTERVAL_S = 60.0
+SPILL_CHECK_S = 0.01  # how often a write in flight looks at the queue (with a spill)
 
 Held = list[tuple[T, int]]  # items with their estimated sizes
 
@@ -282,7 +289,7 @@ class WriteBehind(Generic[T]):
         """Write the first held batch; ``False`` if the store is down (the batch stays held)."""
         batch = self._held[0]
         try:
-            await asyncio.to_thread(self._save, [item for item, _ in batch])
+            await self._spilling(self._save, [item for item, _ in batch])
         except WRITE_ERRORS as exc:
             if isinstance(exc, StoreUnavailable) or not await self._store_answers():
                 self._mark_down(exc)
@@ -296,9 +303,21 @@ class WriteBehind(Generic[T]):
         self._mark_up()
         return True
 
+    async def _spilling(self, call: Callable[..., R], *args: Any) -> R:
+        """``call(*args)`` in a thread; meanwhile, with a spill, a queue half full goes to it. A call to a store
+        that has just gone away can hang for seconds before it fails, and the store counts as up until then:
+        what arrives meanwhile would fill the buffer and be refused."""
+        running = asyncio.ensure_future(asyncio.to_thread(call, *args))
+        while not running.done():
+            if self.spill is not None and self._pending and (
+                    len(self._pending) * 2 >= self.max_queue or self._bytes * 2 >= self.max_bytes):
+                await self._spill_memory(with_held=False)
+            await asyncio.wait({running}, timeout=SPILL_CHECK_S)
+        return running.result()
+
     async def _store_answers(self) -> bool:
         try:
-            await asyncio.to_thread(self.store.schema_version)
+            await self._spilling(self.store.schema_version)
         except WRITE_ERRORS:
             return False
         return True
