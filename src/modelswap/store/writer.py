@@ -309,8 +309,7 @@ class WriteBehind(Generic[T]):
         what arrives meanwhile would fill the buffer and be refused."""
         running = asyncio.ensure_future(asyncio.to_thread(call, *args))
         while not running.done():
-            if self.spill is not None and self._pending and (
-                    len(self._pending) * 2 >= self.max_queue or self._bytes * 2 >= self.max_bytes):
+            if self.spill is not None and self._half_full():
                 await self._spill_memory(with_held=False)
             await asyncio.wait({running}, timeout=SPILL_CHECK_S)
         return running.result()
@@ -367,8 +366,11 @@ class WriteBehind(Generic[T]):
 
     def _spill_wanted(self) -> bool:
         """A queue half full goes to the spill while the store is down or the spill is being read back."""
-        return (self.spill is not None and (not self.store_up or self.spill.items > 0)
-                and (len(self._pending) * 2 >= self.max_queue or self._bytes * 2 >= self.max_bytes))
+        return self.spill is not None and (not self.store_up or self.spill.items > 0) and self._half_full()
+
+    def _half_full(self) -> bool:
+        """The queue holds half of ``max_queue`` items or half of ``max_bytes``."""
+        return len(self._pending) * 2 >= self.max_queue or self._bytes * 2 >= self.max_bytes
 
     async def _spill_memory(self, *, with_held: bool) -> None:
         """Move the queue (and the held batches first, if asked) to the end of the spill, oldest first."""
