@@ -69,3 +69,13 @@ def test_not_applicable_without_finish_reasons_or_an_answer() -> None:
     assert _compare(None, "length") == []
     assert _compare("stop", None) == []
     assert _compare("stop", "length", error="timeout: no answer") == []
+
+
+def test_an_empty_answer_that_stopped_by_itself_is_not_judged() -> None:
+    answer = "word " * 20
+    assert TruncationComparator().compare(REQUEST, Outcome(output=answer, finish_reason="stop"),
+                                          Outcome(output=" \n ", finish_reason="stop")) == []
+    assert TruncationComparator().compare(REQUEST, Outcome(output="", finish_reason="stop"),
+                                          Outcome(output=answer, finish_reason="length")) == []
+    assert _lengths(answer, "stop", "", "length").status == "regression"  # the budget ran out before any text
+    assert _lengths("", "length", answer, "stop").status == "improvement"

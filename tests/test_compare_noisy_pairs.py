@@ -3,7 +3,7 @@ replica, the primary sampled at temperature 0.7-1.0; see tests/data/README.md).
 
 Pins how far the judgement agrees with the labels, and every accepted disagreement as (expected, got),
 so a miss cannot flip direction unnoticed. The issue's target is regression recall >= 0.95 with false
-alarms <= 0.05; today's figures (39/42) fall short on recall (see the misses below) and this test says so.
+alarms <= 0.05: 40 of 42 regressions caught (0.952), no false alarm; the two misses are pinned below.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ PAIRS = Path(__file__).parent / "data" / "noisy_pairs.jsonl"
 
 DISAGREEMENTS = {
     # the candidate truncates where both primary samples finished, but in these small categories the
-    # primary's replica truncates as often on other requests: by rate, the noise floor calls it noise
-    "nz-018": ("regression", "neutral"), "nz-019": ("regression", "neutral"), "nz-021": ("regression", "neutral"),
+    # primary's replica truncates as often on other requests (qa-en: 4 of 14, qa-fr: 1 of 10, where the
+    # candidate is cut too): by rate, the noise floor calls it noise
+    "nz-018": ("regression", "neutral"), "nz-019": ("regression", "neutral"),
     # the refusal detector reads the baseline's refusal as an answer, so both sides look moved alike
     "nz-056": ("novel", "neutral"),
 }
@@ -53,7 +54,7 @@ def test_recall_and_false_alarms() -> None:
     expected = labels()
     regressions = [t for t in report().triaged if expected[t.compared.trial.id]["verdict"] == "regression"]
     neutrals = [t for t in report().triaged if expected[t.compared.trial.id]["verdict"] == "neutral"]
-    assert (len(regressions), sum(t.verdict == "regression" for t in regressions)) == (42, 39)  # recall 0.93
+    assert (len(regressions), sum(t.verdict == "regression" for t in regressions)) == (42, 40)  # recall 0.952
     assert (len(neutrals), sum(t.verdict != "neutral" for t in neutrals)) == (34, 0)  # no false alarm
 
 

@@ -15,6 +15,13 @@ Being complete where the baseline was cut off is an ``improvement`` only when th
 least ``SHORTER_BELOW`` (half) the baseline's length: a shorter answer is not a better one
 ("Yes" to a question the baseline answered at length is ``changed``, for other checks to judge).
 
+An empty answer that stopped by itself is not judged: it was neither complete nor cut off
+(``degenerate.empty`` says what went wrong). Counting it as "not cut off" credited a candidate
+that answered nothing with finishing, and in the noise floor's paired rows an empty candidate
+beside a replica cut at the limit counted as evidence that the candidate truncates *less* than
+the primary, which hid its real truncations on the category's other requests. An empty answer
+with a length stop (a reasoning model that spent its budget before writing) is judged as usual.
+
 What it is not: judging what the cut-off text lost (``structure`` sees broken JSON, ``shape`` a
 short list), nor errors (a side without an answer is not compared here), nor text that stops
 mid-sentence without a length stop (``degenerate.cutoff``).
@@ -51,12 +58,14 @@ class TruncationComparator(Comparator):
     """Whether the other side is cut off by its token limit where the baseline was not, or far earlier."""
 
     name = "truncation"
-    version = 2
+    version = 3
 
     def compare(self, request: ChatRequest, baseline: Outcome, other: Outcome) -> list[Finding]:
         if not (baseline.ok and other.ok) or baseline.finish_reason is None or other.finish_reason is None:
             return []
         base_cut, other_cut = is_truncated(baseline), is_truncated(other)
+        if (length(baseline) == 0 and not base_cut) or (length(other) == 0 and not other_cut):
+            return []  # an empty answer that stopped by itself is neither complete nor cut off
         lost = lost_share(baseline, other)
         details = {"baseline_finish_reason": baseline.finish_reason, "candidate_finish_reason": other.finish_reason,
                    "baseline_chars": length(baseline), "candidate_chars": length(other)}
