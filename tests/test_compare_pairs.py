@@ -45,16 +45,38 @@ MISSED_WITHOUT_SEMANTIC = {
 }
 
 # With semantic similarity (multilingual-e5-small): it cannot tell which of two answers is right.
-DISAGREE_WITH_SEMANTIC = {
-    "bu-006": "noise floor (as above)", "qe-008": "meaning moved; the baseline was the wrong one",
-    "qe-009": "the improvement is set aside: the primary's meaning drifts as much here",
-    "qe-010": "hard", "qe-011": "hard", "qf-008": "hard", "sm-018": "hard", "su-015": "hard",
-    "qf-009": "meaning moved; the baseline was the wrong one", "sm-011": "meaning moved; the baseline was wrong",
-    "su-014": "meaning moved; the baseline was wrong", "rb-010": "soft refusal (as above)",
-    "bu-004": "an improvement in list count the primary's replica also shows in bullets: set aside (as above)",
-    "su-022": "an off-topic reply read as a mild move; 3 of 9 support answers move against the primary's 1: "
-              "not directional enough (one-sided p=0.31) for a category this small",
-    "qj-009": "a Korean answer to a Japanese question: cross-language similarity is low, so off topic wins",
+DISAGREE_WITH_SEMANTIC = {  # id: (labelled, got, why)
+    "bu-006": ("improvement", "neutral", "noise floor (as above)"),
+    "qe-008": ("improvement", "regression", "meaning moved; the baseline was the wrong one"),
+    "qe-009": ("improvement", "neutral", "the improvement is set aside: the primary's meaning drifts as much here"),
+    "qe-010": ("regression", "neutral", "hard"), "qe-011": ("regression", "neutral", "hard"),
+    "qf-008": ("regression", "neutral", "hard"), "sm-018": ("regression", "neutral", "hard"),
+    "su-015": ("regression", "neutral", "hard"),
+    "qf-009": ("improvement", "regression", "meaning moved; the baseline was the wrong one"),
+    "sm-011": ("improvement", "regression", "meaning moved; the baseline was wrong"),
+    "su-014": ("improvement", "neutral", "meaning moved; the baseline was wrong"),
+    "rb-010": ("novel", "neutral", "soft refusal (as above)"),
+    "bu-004": ("improvement", "neutral", "an improvement in list count the primary's replica also shows in bullets: "
+                                         "set aside (as above)"),
+    "su-022": ("regression", "neutral", "an off-topic reply read as a mild move; 3 of 9 support answers move against "
+                                        "the primary's 1: not directional enough (one-sided p=0.31) for a category "
+                                        "this small"),
+    "qj-009": ("novel", "regression", "a Korean answer to a Japanese question: cross-language similarity is low, so "
+                                      "off topic wins"),
+}
+
+
+# Check by check, without semantic similarity: (labelled checks that show no finding, checks not labelled that
+# decide the verdict). Labelled `similarity.semantic` is not looked for (it is off here).
+CHECK_EXCEPTIONS = {
+    # labelled json.valid, and not even the defensive parser recovers it
+    **{i: ((), ("json.recoverable",)) for i in ("ej-016", "ej-017", "ej-018", "ej-019", "ej-020", "ej-021", "ej-022",
+                                               "ej-071")},
+    "ej-070": ((), ("json.prose", "json.types")),  # the cut-off JSON's recovered prefix: text around it, a field's type
+    "cl-006": ((), ("label.prose",)),  # the baseline's two labels joined by a slash read as prose too
+    "cl-009": ((), ("language",)),  # the explanation after the label is long enough to be identified, in English
+    **{i: ((), ("layout",)) for i in ("qe-015", "sm-016", "su-017")},  # a new format: labelled novel with no check
+    "rb-010": (("refusal",), ()),  # a soft refusal: not a refusal to the detector (see above)
 }
 
 
@@ -96,6 +118,17 @@ def test_without_semantic_every_neutral_stays_neutral_and_the_misses_are_known()
     assert verdicts == Counter({"regression": 66, "improvement": 52, "neutral": 80, "novel": 18})
 
 
+def test_each_labelled_check_shows_and_no_other_check_decides() -> None:
+    expected, found = labels(), {}
+    for t in report(False).triaged:
+        labelled = set(expected[t.compared.trial.id]["checks"]) - {"similarity.semantic"}  # type: ignore[arg-type]
+        shown = {f.check for f in t.compared.findings if f.status != "same"}
+        decisive = {f.check for f in t.decisive}
+        if labelled - shown or decisive - labelled:
+            found[t.compared.trial.id] = (tuple(sorted(labelled - shown)), tuple(sorted(decisive - labelled)))
+    assert found == CHECK_EXCEPTIONS
+
+
 def test_the_report_validates_against_the_pinned_schema() -> None:
     document = orjson.loads(render_json(report(False)))
     jsonschema.Draft202012Validator(SCHEMA).validate(document)
@@ -110,7 +143,7 @@ def test_the_report_validates_against_the_pinned_schema() -> None:
 @pytest.mark.skipif(default_embedder() is None, reason="needs modelswap[semantic] (make test installs it)")
 def test_with_semantic_similarity_the_disagreements_are_known() -> None:
     found = disagreements(report(True))
-    assert found.keys() == DISAGREE_WITH_SEMANTIC.keys(), found
+    assert found == {i: (labelled, got) for i, (labelled, got, _) in DISAGREE_WITH_SEMANTIC.items()}
 
 
 def test_compare_pairs_cli_writes_reports_and_exits_with_the_decision(tmp_path: Path) -> None:
