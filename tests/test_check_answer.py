@@ -73,6 +73,14 @@ def _summary(findings: list[Finding]) -> tuple[Any, ...]:
     ("non-toxic", "word", "non-toxic", ()),
     ("2024-02-29", "word", "2024-02-29", ()),
     ("東京です", "word", "東京", ()),
+    ("Order number: 58107-3", "word", "58107-3", ()),     # a label and a colon before the answer
+    ("Capital: Paris", "word", "paris", ()),
+    ("Son 42.", "number", "42", (42.0,)),                  # a leading copula
+    ("C’est 42.", "number", "42", (42.0,)),
+    ("It is Tokyo.", "word", "tokyo", ()),
+    ("It's not 42", "word", "not 42", ()),                 # a negation is kept: not the number
+    ("00340434161094042557", "word", "00340434161094042557", ()),  # an identifier, not 3.4e17
+    ("007", "word", "007", ()),
 ])
 def test_read_answer(text: str, kind: str, normal: str, values: tuple[float, ...]) -> None:
     assert read_answer(text) == ShortAnswer(kind=kind, text=normal, values=values)  # type: ignore[arg-type]
@@ -111,6 +119,9 @@ def test_longer_answers_are_not_short(text: str) -> None:
     "7は素数ですか？はいかいいえで答えてください。", "「はい」か「いいえ」で答えてください。",
     "闰年有多少天？只回答数字。", "7是质数吗？请回答是或否。",
     "윤년은 며칠입니까? 숫자만 답하세요.", "7은 소수입니까? 예 또는 아니오로 답하세요.",
+    "富士山は何県にありますか？県名だけで答えてください。", "Reply with the city name only.",
+    "Wer schrieb Faust? Nur den Namen.", "Qui a peint la Joconde ? Réponds seulement par le nom.",
+    "¿Quién escribió el Quijote? Responde solo con el nombre.", "In which year? Only the year.",
 ])
 def test_asks_short_answer(text: str) -> None:
     assert asks_short_answer(_request(text))

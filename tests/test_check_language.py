@@ -152,6 +152,7 @@ GERMAN = "Hallo! In Berlin kostet eine Fahrt 0,25 € pro Minute. Abgerechnet wi
 @pytest.mark.parametrize(("answer", "shown"), [
     ("Yes, it is.", "en"),                                  # 7 letters, en 0.71
     ("Hi! Rides in Berlin cost €0.25 per minute.", "en"),   # a sentence, unsure: en 0.27, ca 0.23, de 0.02
+    ("A box costs €26.90 in Austria.", "en"),               # 18 letters but a sentence's form: en 0.37, de 0.01
 ])
 def test_a_short_or_unsure_answer_plainly_in_another_language_is_a_regression(answer: str, shown: str) -> None:
     finding = compare(GERMAN, answer, language="de")["language"]
@@ -163,6 +164,14 @@ def test_a_short_or_unsure_answer_plainly_in_another_language_is_a_regression(an
                                     "OK, 0,25 € pro Minute.", "Hallo! Kosten: 0,25 €/Minute."])
 def test_names_and_terse_answers_in_the_expected_language_are_not_flagged(answer: str) -> None:
     assert "language" not in compare(GERMAN, answer, language="de")  # unknown, and not plainly another language
+
+
+def test_a_sentence_is_told_by_its_form_too() -> None:
+    from modelswap.compare.checks.language import is_sentence
+
+    assert [is_sentence(t) for t in ("A box costs €26.90 in Austria.", "Is it open today?", "Paris.",
+                                     "OK, 0,25 € pro Minute.", "Museum of Modern Art, New York")] == [
+        True, True, False, False, False]
 
 
 def test_the_best_language_needed_of_an_unsure_text_depends_on_its_weight() -> None:

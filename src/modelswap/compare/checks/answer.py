@@ -15,7 +15,9 @@ only", "yes or no", "in one word", "nur die Zahl", "oui ou non", "solo el númer
 it, pt, nl, ja, zh and ko), and both answers read as short answers.
 
 Reading an answer: NFKC, case folded, markdown emphasis, quotes, brackets and final punctuation
-stripped, a leading "Answer:" and a trailing polite copula (です, 입니다) dropped; one line of at
+stripped, a leading "Answer:" or a label of up to three words and a colon ("Order number: 58107-3",
+"Capital: Paris"), a leading copula ("It is", "Son", "Es sind", "C'est") and a trailing polite
+copula (です, 입니다) dropped; one line of at
 most ``MAX_CHARS`` characters (JSON and fenced code are never read). Then:
 
 - ``yes_no``: a yes or no word of those languages (yes, yeah, true, ja, oui, sí, sim, はい, 是, 네;
@@ -25,6 +27,8 @@ most ``MAX_CHARS`` characters (JSON and fenced code are never read). Then:
   The unit is not compared: the number is the answer. ``1,024,000`` and ``1.024.000`` group
   thousands, ``3,5`` is a decimal comma; ``1,024`` and ``1.024`` are ambiguous and read both ways,
   so each equals 1024 and 1.024;
+- an identifier (digits with a leading zero, or more than 15 of them: "007", a tracking number) is
+  a ``word``, not a number;
 - ``word``: anything else of at most three words (a CJK run counts a word per three characters)
   and one sentence, compared without a leading article ("The Pacific" equals "Pacific"); "(B)"
   and "B) Paris" read as option "b".
@@ -66,13 +70,15 @@ def _either(yes: str, sep: str, no: str, *, bounded: bool = True) -> str:
     return rf"{edge}{yes}{_Q}\s*(?:{sep}|/)\s*{_Q}{no}{edge}"
 
 
-_EN = r"(?:number|integer|numeral|digit|figure|numeric value|numerical value|value|word|letter|label|final answer)"
-_DE = r"(?:zahl|ziffer|nummer|wert|wort|buchstaben?|antwort|label|kategorie|ergebnis|ja|nein)"
-_FR = r"(?:nombre|chiffre|num[ée]ro|valeur|mot|lettre|r[ée]ponse|[ée]tiquette|cat[ée]gorie|r[ée]sultat|oui|non)"
-_ES = r"(?:n[uú]mero|cifra|valor|palabra|letra|respuesta|etiqueta|categor[ií]a|resultado)"
-_IT = r"(?:numero|cifra|valore|parola|lettera|risposta|etichetta|categoria|risultato)"
-_PT = r"(?:n[uú]mero|algarismo|valor|palavra|letra|resposta|r[óo]tulo|categoria|resultado)"
-_NL = r"(?:getal|nummer|cijfer|waarde|woord|letter|antwoord|label|categorie|ja|nee)"
+_EN = (r"(?:number|integer|numeral|digit|figure|numeric value|numerical value|value|word|letter|label|final answer|"
+       r"name|year|date)")
+_DE = r"(?:zahl|ziffer|nummer|wert|wort|buchstaben?|antwort|label|kategorie|ergebnis|namen?|jahr|datum|ja|nein)"
+_FR = (r"(?:nombre|chiffre|num[ée]ro|valeur|mot|lettre|r[ée]ponse|[ée]tiquette|cat[ée]gorie|r[ée]sultat|nom|ann[ée]e|"
+       r"date|oui|non)")
+_ES = r"(?:n[uú]mero|cifra|valor|palabra|letra|respuesta|etiqueta|categor[ií]a|resultado|nombre|a[nñ]o|fecha)"
+_IT = r"(?:numero|cifra|valore|parola|lettera|risposta|etichetta|categoria|risultato|nome|anno|data)"
+_PT = r"(?:n[uú]mero|algarismo|valor|palavra|letra|resposta|r[óo]tulo|categoria|resultado|nome|ano|data)"
+_NL = r"(?:getal|nummer|cijfer|waarde|woord|letter|antwoord|label|categorie|naam|jaar|datum|ja|nee)"
 
 # language → regular expressions, matched on the NFKC-normalised, case-folded text of the last
 # user message and of every system (or developer) message.
@@ -132,13 +138,13 @@ ASKS: dict[str, tuple[str, ...]] = {
         _either("ja", "of", "nee"), _either("waar", "of", "onwaar"),
     ),
     "ja": (
-        r"(?:数字|数値|単語|一語|答え|番号|記号|ラベル|選択肢)(?:のみ|だけ)",
+        r"(?:数字|数値|単語|一語|答え|番号|記号|ラベル|選択肢|名前|名称|名|年|日付)(?:のみ|だけ)",
         r"(?:一言|一語|単語|数字|数値)で(?:答|回答|返|出力)",
         _either("はい", "か|または", "いいえ", bounded=False),
     ),
     "zh": (
         r"(?:只|仅|僅)(?:需|要|需要)?(?:回答|回复|回覆|输出|輸出|给出|給出|写|寫|用|返回|说|說)?(?:一个|一個)?"
-        r"(?:数字|數字|数值|數值|单词|單詞|词语|詞語|字母|选项|選項|标签|標籤)",
+        r"(?:数字|數字|数值|數值|单词|單詞|词语|詞語|字母|选项|選項|标签|標籤|名字|名称|名稱)",
         r"(?:数字|數字|数值|數值)即可",
         r"(?:用|以)(?:一个|一個)(?:词|詞|字)",
         _either("是", "或|还是|還是", "(?:否|不是)", bounded=False),
@@ -165,7 +171,12 @@ _EMPHASIS = re.compile(r"\*\*|__|~~")
 _SPACES = re.compile(r"\s+")
 _LEAD = re.compile(r"^(?:(?:the\s+)?(?:final\s+)?(?:answer|antwort|réponse|respuesta|risposta|resposta|antwoord)"
                    r"(?:\s+is)?\s*:|(?:the\s+)?(?:final\s+)?answer\s+is\b|(?:答え|答|回答|答案|정답|답)\s*:)\s*")
+_LABEL = re.compile(r"^[^\W\d_](?:[^\W\d_]|[ '-]){0,24}:\s+(?=\S)")
 _COPULA = re.compile(r"(?:です|でございます|입니다|이에요|예요)$")
+_COPULA_LEAD = re.compile(r"^(?:it['’]?s|it is|that['’]?s|that is|they are|there are|there is|es sind|es ist|es gibt|"
+                          r"das ist|das sind|sind|c['’]est|ce sont|il y a|il y en a|son|es|hay|sono|è|ci sono|"
+                          r"são|é|het is|dat is|er zijn|zijn)\s+(?=\S)")
+_IDENTIFIER = re.compile(r"0\d+|\d{16,}")
 _POLAR_HEAD = re.compile(r"^(\w+)(?:[,.!;:、。]|\s+[-–—]\s|\s*—)\s*\S")
 _APPROX = (r"(?:~|≈|about|approx\.?|approximately|around|roughly|circa|ca\.|etwa|ungefähr|rund|environ|env\.|"
            r"aproximadamente|unos|unas|cerca\s+de|circa|ongeveer|約|约|大约|大約|약)")
@@ -230,7 +241,11 @@ def _core(text: str) -> str | None:
     if not plain or len(plain) > MAX_CHARS or "\n" in plain or "```" in plain or plain[0] in "{[":
         return None
     core = _SPACES.sub(" ", _EMPHASIS.sub("", plain)).casefold().strip(_EDGE)
-    return _COPULA.sub("", _LEAD.sub("", core).strip(_EDGE)).strip(_EDGE) or None
+    core = _LEAD.sub("", core).strip(_EDGE)
+    labelled = _LABEL.match(core)
+    if labelled and len(labelled.group().split()) <= MAX_WORDS and _POLAR.get(labelled.group().rstrip(": ")) is None:
+        core = core[labelled.end():]
+    return _COPULA.sub("", _COPULA_LEAD.sub("", core)).strip(_EDGE) or None
 
 
 def _words(text: str) -> int:
@@ -248,6 +263,8 @@ def _polar(core: str) -> ShortAnswer | None:
 
 def _number(core: str) -> ShortAnswer | None:
     match = _NUMBER.fullmatch(core)
+    if match and _IDENTIFIER.fullmatch(match["digits"].strip()):
+        return None  # "007", a tracking number: an identifier, read as a word
     values: tuple[float, ...] = ()
     if match and _words(match["unit"]) <= MAX_UNIT_WORDS:
         values = _readings(match["digits"].strip())
@@ -299,6 +316,7 @@ class AnswerComparator(Comparator):
     """Does the other side give the baseline's short exact answer, and is either one the gold answer."""
 
     name = "answer"
+    version = 2
 
     def compare(self, request: ChatRequest, baseline: Outcome, other: Outcome) -> list[Finding]:
         if not (baseline.ok and other.ok) or _judged_elsewhere(request.expect):

@@ -27,9 +27,11 @@ language is under ``MISMATCH_BELOW`` (so a short Spanish answer read as Catalan,
 still has 0.31, is not flagged). A side too short or unsure to identify ("Yes, it is." to a
 German question) contradicts it when its probability of the expected language is under
 ``SHORT_MISMATCH_BELOW`` (0.05) and another language reaches ``SHORT_BEST_MIN`` (0.4), or
-``SENTENCE_BEST_MIN`` (0.25) in a text of a sentence's weight (``SENTENCE_WEIGHT``, 20 letters or
-more, where the identifier spreads its belief over related languages: "Hi! Rides in Berlin cost
-€0.25 per minute." reads en 0.27, ca 0.23, de 0.02). Measured on one-liners: short names
+``SENTENCE_BEST_MIN`` (0.25) in a sentence: a text of a sentence's weight (``SENTENCE_WEIGHT``, 20
+letters or more), or of ``SENTENCE_WORDS`` (4) words or more ending in ``.``, ``!`` or ``?``, where
+the identifier spreads its belief over related languages: "Hi! Rides in Berlin cost €0.25 per
+minute." reads en 0.27, ca 0.23, de 0.02; "A box costs €26.90 in Austria." (18 letters) en 0.37,
+de 0.01. Names and titles are rarely four words closed by a full stop. Measured on one-liners: short names
 ("Leonardo da Vinci", "Paris.", "Mount Everest") stay under 0.3 for every language and are never
 flagged, while "Yes, it is." (en 0.71), "It is Tokyo." (en 0.51) and "Es ist Berlin." (de 0.76)
 are; among 28 names and titles of 14-36 letters, those under 0.4 stay under 0.25 except "Museum of
@@ -92,6 +94,7 @@ SHORT_MISMATCH_BELOW = 0.05
 SHORT_BEST_MIN = 0.4
 SENTENCE_WEIGHT = 20
 SENTENCE_BEST_MIN = 0.25
+SENTENCE_WORDS = 4
 
 _FENCE = re.compile(r"```.*?(?:```|\Z)", re.DOTALL)
 _NOISE = re.compile(r"`[^`\n]*`|https?://\S+|www\.\S+|[\w.+-]+@[\w-]+\.[\w.-]+|\]\([^)]*\)|<[^>\n]{1,80}>")
@@ -109,6 +112,7 @@ class Reading:
     confidence: float = 0.0
     weight: int = 0
     probabilities: dict[str, float] = field(default_factory=dict)
+    sentence: bool = False
 
     def contradicts(self, expected: str) -> bool:
         """Known, and confidently not ``expected``; or short or unsure, yet plainly in another language."""
@@ -121,7 +125,7 @@ class Reading:
         if not self.probabilities or self.probabilities.get(expected, 0.0) >= SHORT_MISMATCH_BELOW:
             return None
         best = max(self.probabilities, key=self.probabilities.__getitem__)
-        needed = SENTENCE_BEST_MIN if self.weight >= SENTENCE_WEIGHT else SHORT_BEST_MIN
+        needed = SENTENCE_BEST_MIN if self.sentence or self.weight >= SENTENCE_WEIGHT else SHORT_BEST_MIN
         return best if best not in (expected, "zxx") and self.probabilities[best] >= needed else None
 
 
@@ -256,7 +260,17 @@ def _read(text: str) -> Reading:
     confidence = probabilities[best]
     known = size >= MIN_WEIGHT and best != "zxx" and confidence >= MIN_CONFIDENCE
     return Reading(language=best if known else None, confidence=round(confidence, 3), weight=size,
-                   probabilities=probabilities)
+                   probabilities=probabilities, sentence=is_sentence(text))
+
+
+_SENTENCE_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def is_sentence(text: str) -> bool:
+    """Whether ``text`` reads as a sentence by its form: ``SENTENCE_WORDS`` words or more, closed by ``.``, ``!``
+    or ``?`` (quotes and brackets after it allowed)."""
+    return (text.rstrip(" \t\n\"'’”)»").endswith((".", "!", "?"))
+            and len(_SENTENCE_WORD.findall(text)) >= SENTENCE_WORDS)
 
 
 def _folded(ranked: list[tuple[str, float]]) -> dict[str, float]:
@@ -352,7 +366,7 @@ class LanguageComparator(Comparator):
     """Checks ``language`` and ``language.mixed`` (see the module docstring)."""
 
     name = "language"
-    version = 1
+    version = 2
 
     def prepare(self, pairs: list[tuple[ChatRequest, Outcome, Outcome]]) -> None:
         """Read every answer of the batch, and its sentences, at once (``read_all``)."""
