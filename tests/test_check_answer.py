@@ -81,6 +81,11 @@ def _summary(findings: list[Finding]) -> tuple[Any, ...]:
     ("It's not 42", "word", "not 42", ()),                 # a negation is kept: not the number
     ("00340434161094042557", "word", "00340434161094042557", ()),  # an identifier, not 3.4e17
     ("007", "word", "007", ()),
+    ("八颗。", "number", "8", (8.0,)),                      # a Chinese numeral and its counter
+    ("十二本", "number", "12", (12.0,)),
+    ("一百二十三", "number", "123", (123.0,)),
+    ("三千五百万", "number", "35000000", (35000000.0,)),
+    ("星期一", "word", "星期一", ()),
 ])
 def test_read_answer(text: str, kind: str, normal: str, values: tuple[float, ...]) -> None:
     assert read_answer(text) == ShortAnswer(kind=kind, text=normal, values=values)  # type: ignore[arg-type]
@@ -122,6 +127,7 @@ def test_longer_answers_are_not_short(text: str) -> None:
     "富士山は何県にありますか？県名だけで答えてください。", "Reply with the city name only.",
     "Wer schrieb Faust? Nur den Namen.", "Qui a peint la Joconde ? Réponds seulement par le nom.",
     "¿Quién escribió el Quijote? Responde solo con el nombre.", "In which year? Only the year.",
+    "一周的第一天是星期几？只回答一个词。", "世界上面积最大的沙漠是哪个？只回答名称。",
 ])
 def test_asks_short_answer(text: str) -> None:
     assert asks_short_answer(_request(text))

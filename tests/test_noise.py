@@ -204,3 +204,21 @@ def test_json_that_does_not_parse_is_one_behaviour_whatever_form_it_took() -> No
     assert [t.verdict for t in triage(compared, noise)].count("regression") == 0
     row = noise.row(("json.valid", "regression", ""), "c", 0.5)
     assert row is not None and (row.noise_rate, row.candidate_rate, row.signal) == (0.2, 0.2, False)
+
+
+def test_a_changed_short_answer_is_excused_only_by_the_primary_giving_that_same_answer() -> None:
+    from modelswap.compare.checks.answer import AnswerComparator
+
+    def asked(i: int, baseline: str, candidate: str, replica: str, category: str = "days") -> Trial:
+        item = trial(f"a{i}", baseline, candidate, replica)
+        request = item.request.__class__(id=item.id, messages=({"role": "user", "content": "Which day? One word."},),
+                                         category=category)
+        return Trial(id=item.id, request=request, baseline=item.baseline, candidate=item.candidate,
+                     replica=item.replica)
+
+    trials = [asked(0, "Monday", "Sunday", "Mon"),      # the replica differs too, but not with the candidate's answer
+              asked(1, "Monday", "Sunday", "Sunday", "other"),  # the primary itself says Sunday: not new
+              *(asked(i, "Monday", "Monday", "Monday") for i in range(2, 10))]
+    compared = run_comparators(trials, [AnswerComparator()])
+    triaged = triage(compared, measure_noise(compared))
+    assert [t.verdict for t in triaged[:3]] == ["novel", "neutral", "neutral"]

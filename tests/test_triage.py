@@ -61,3 +61,17 @@ def test_a_judge_win_replaces_the_similarity_checks() -> None:
     assert decide([off_topic, better], KNOWN) == ("improvement", [better])
     tie = finding("judge", "same", severity="info")
     assert decide([off_topic, tie], KNOWN)[0] == "regression"
+
+
+def test_where_a_short_answer_is_judged_the_similarity_checks_are_not() -> None:
+    from modelswap.compare.noise import measure_noise
+    from modelswap.compare.triage import triage
+
+    off_topic = finding("similarity.semantic", "regression", severity="major")
+    item = Compared(trial=trial("t", "Sahara", "Antarctica"),
+                    findings=(finding("answer.exact", "changed", severity="minor", behaviour="answer:antarctica"),
+                              off_topic))
+    [triaged] = triage([item], measure_noise([item]))
+    assert (triaged.verdict, [f.check for f in triaged.decisive]) == ("novel", ["answer.exact"])
+    without = Compared(trial=trial("t", "Sahara", "Antarctica"), findings=(off_topic,))
+    assert triage([without], measure_noise([without]))[0].verdict == "regression"

@@ -40,7 +40,10 @@ Pattern = tuple[tuple[str, int, int], ...]
 DESCRIPTIVE_LABELS = frozenset({"answer.exact", "json.valid", "json.recoverable"})
 """Checks whose behaviour label describes the answer rather than the behaviour: the short answer given, the
 form an answer that does not parse took (prose, fences, broken JSON). Their behaviour is the check's failure
-itself; a new form is still seen, by ``json.fenced``'s own rows and by triage's novelty rule."""
+itself; a new form is still seen, by ``json.fenced``'s own rows and by triage's novelty rule. A *changed* short
+answer (no gold to judge it) keeps its label: the primary excuses a different answer only by giving that same
+answer itself ("Sunday" where the baseline said "Monday" is not excused by a replica saying "Mon."), so a new
+answer stays ``novel``, as the issue of exact answers asks."""
 NO_REPLICA = -1
 REVERSE = "reverse"
 
@@ -64,7 +67,9 @@ class Judged(Protocol):
 def behaviour_of(finding: Judged) -> Behaviour:
     """The key a finding is matched by: check, status and behaviour label (left out for ``DESCRIPTIVE_LABELS``:
     any other short answer, any other form of unparseable JSON, is the same behaviour)."""
-    label = "" if finding.check in DESCRIPTIVE_LABELS else finding.behaviour or ""
+    descriptive = finding.check in DESCRIPTIVE_LABELS and not (finding.check == "answer.exact"
+                                                              and finding.status == "changed")
+    label = "" if descriptive else finding.behaviour or ""
     return finding.check, finding.status, label
 
 

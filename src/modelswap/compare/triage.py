@@ -26,7 +26,9 @@ anything: an answer that fixes a truncation or answers in the expected language 
 from the baseline's meaning, and that move is explained by the finding that names it. A large
 move (``major``: off topic) stands on its own, whatever else improved. A pairwise judge's win
 (``judge``, either way) replaces the similarity checks: they see that the meaning moved, the
-judge says which answer is better.
+judge says which answer is better. Where the short-answer check applies (``answer.exact``), it alone
+judges the answer's meaning: two different one-word answers are always far apart in meaning, and
+whether the difference is a regression, an improvement or needs a human is what that check says.
 
 The replica is triaged by the same rule, step 1 with the sides swapped (its findings count where
 it shows a behaviour beyond the candidate's rate and the candidate does not show it on that
@@ -56,7 +58,8 @@ REFUSAL_CHECK = "refusal"
 SOFT_CHECKS = frozenset({"similarity.semantic", "similarity.lexical"})
 JUDGE_CHECK = "judge"
 NOVEL_CHECKS = frozenset({"language"})
-ALWAYS_NOVEL_WHEN_CHANGED = frozenset({"answer.exact"})
+ANSWER_CHECK = "answer.exact"
+ALWAYS_NOVEL_WHEN_CHANGED = frozenset({ANSWER_CHECK})
 
 
 class Decidable(Judged, Protocol):
@@ -115,6 +118,7 @@ def triage(compared: Sequence[Compared], noise: NoiseFloor) -> list[Triaged]:
 def verdicts(findings: Sequence[F], replica: Sequence[F] | None, *, noise: NoiseFloor, own: OwnShares,
              category: str, known: frozenset[str]) -> Verdicts[F]:
     """The rule for one trial: ``findings`` of the candidate, ``replica`` those of the replica (None without)."""
+    findings, replica = _short_answer_owns_meaning(findings), replica and _short_answer_owns_meaning(replica)
     kept, set_aside = _without_noise(findings, noise, own, category, "candidate")
     verdict, decisive = decide(kept, known)
     replica_verdict = paired = None
@@ -123,6 +127,13 @@ def verdicts(findings: Sequence[F], replica: Sequence[F] | None, *, noise: Noise
         paired = (decide(_without_noise(findings, noise, own, category, "candidate", rows=False)[0], known)[0],
                   decide(_without_noise(replica, noise, own, category, "replica", rows=False)[0], known)[0])
     return Verdicts(verdict, decisive, set_aside, replica_verdict, paired)
+
+
+def _short_answer_owns_meaning(findings: Sequence[F]) -> Sequence[F]:
+    """Without the similarity checks where ``answer.exact`` applied (the module docstring)."""
+    if any(f.check == ANSWER_CHECK for f in findings):
+        return [f for f in findings if f.check not in SOFT_CHECKS]
+    return findings
 
 
 def _without_noise(findings: Sequence[F], noise: NoiseFloor, own: OwnShares, category: str, side: Side, *,

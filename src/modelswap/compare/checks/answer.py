@@ -23,7 +23,8 @@ most ``MAX_CHARS`` characters (JSON and fenced code are never read). Then:
 - ``yes_no``: a yes or no word of those languages (yes, yeah, true, ja, oui, sí, sim, はい, 是, 네;
   no, nope, false, nein, non, não, いいえ, 否, 아니요), alone or before a comma ("Yes, it is.");
 - ``number``: digits with an optional sign, currency, unit and approximation word ("366",
-  "366 days", "$1,024", "~3.5 kg", "366日"), or English number words ("three hundred sixty-six").
+  "366 days", "$1,024", "~3.5 kg", "366日"), English number words ("three hundred sixty-six"), or a
+  Chinese or Japanese numeral with at most a two-character counter ("八颗", "十二本", "三つ").
   The unit is not compared: the number is the answer. ``1,024,000`` and ``1.024.000`` group
   thousands, ``3,5`` is a decimal comma; ``1,024`` and ``1.024`` are ambiguous and read both ways,
   so each equals 1024 and 1.024;
@@ -144,7 +145,7 @@ ASKS: dict[str, tuple[str, ...]] = {
     ),
     "zh": (
         r"(?:只|仅|僅)(?:需|要|需要)?(?:回答|回复|回覆|输出|輸出|给出|給出|写|寫|用|返回|说|說)?(?:一个|一個)?"
-        r"(?:数字|數字|数值|數值|单词|單詞|词语|詞語|字母|选项|選項|标签|標籤|名字|名称|名稱)",
+        r"(?:数字|數字|数值|數值|单词|單詞|词语|詞語|词|詞|字母|选项|選項|标签|標籤|名字|名称|名稱)",
         r"(?:数字|數字|数值|數值)即可",
         r"(?:用|以)(?:一个|一個)(?:词|詞|字)",
         _either("是", "或|还是|還是", "(?:否|不是)", bounded=False),
@@ -270,12 +271,40 @@ def _number(core: str) -> ShortAnswer | None:
         values = _readings(match["digits"].strip())
         values = tuple(-v for v in values) if match["sign"] in ("-", "−") else values
     if not values:
+        values = _cjk_numeral(core)
+    if not values:
         words = core.split()
         spelled = spelled_number(core)
         if spelled is None and 1 < len(words) <= MAX_UNIT_WORDS + 1:
             spelled = spelled_number(" ".join(words[:-1]))  # "three days"
         values = () if spelled is None else (float(spelled),)
     return ShortAnswer(kind="number", text=_number_text(values[0]), values=values) if values else None
+
+
+_CJK_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
+               "八": 8, "九": 9}
+_CJK_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CJK_MYRIADS = {"万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8}
+_CJK_NUMERALS = "〇零一二两兩三四五六七八九十百千万萬亿億"
+_CJK_NUMERAL = re.compile(rf"([{_CJK_NUMERALS}]+)([^\W\d{_CJK_NUMERALS}]{{0,2}})")
+
+
+def _cjk_numeral(core: str) -> tuple[float, ...]:
+    """A Chinese or Japanese numeral, with at most a two-character counter after it ("八颗", "十二本", "三つ")."""
+    match = _CJK_NUMERAL.fullmatch(core)
+    if not match or not all(_CJK.match(char) or char in "つ" for char in match.group(2)):
+        return ()
+    total = section = digit = 0
+    for char in match.group(1):
+        if char in _CJK_DIGITS:
+            digit = _CJK_DIGITS[char]
+        elif char in _CJK_UNITS:
+            section += (digit or 1) * _CJK_UNITS[char]
+            digit = 0
+        else:
+            total += (section + digit or 1) * _CJK_MYRIADS[char]
+            section = digit = 0
+    return (float(total + section + digit),)
 
 
 def _readings(digits: str) -> tuple[float, ...]:
