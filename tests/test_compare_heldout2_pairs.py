@@ -13,13 +13,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import orjson
-
-from modelswap.compare.checks import default_comparators
+from corpus_helpers import check_disagreements, compare_corpus, corpus_labels, verdict_disagreements
 from modelswap.compare.comparison import Comparison
-from modelswap.compare.gate import load_policy
-from modelswap.compare.pairs import load_pairs
-from modelswap.compare.pipeline import compare_trials
 
 PAIRS = Path(__file__).parent / "data" / "heldout2_pairs.jsonl"
 
@@ -46,21 +41,15 @@ CHECK_EXCEPTIONS = {
 
 @cache
 def report() -> Comparison:
-    pairs = load_pairs(PAIRS)
-    assert pairs.errors == ()
-    return compare_trials(list(pairs.trials), baseline="baseline", candidate="candidate", replica="replica",
-                          policy=load_policy(), comparators=default_comparators(semantic=False))
+    return compare_corpus(PAIRS)
 
 
 def labels() -> dict[str, dict[str, object]]:
-    return {d["id"]: d["label"] for d in map(orjson.loads, PAIRS.read_bytes().splitlines())}
+    return corpus_labels(PAIRS)
 
 
 def test_every_disagreement_is_known_with_its_direction() -> None:
-    expected = labels()
-    found = {t.compared.trial.id: (str(expected[t.compared.trial.id]["verdict"]), t.verdict)
-             for t in report().triaged if expected[t.compared.trial.id]["verdict"] != t.verdict}
-    assert found == DISAGREEMENTS
+    assert verdict_disagreements(report(), labels()) == DISAGREEMENTS
 
 
 def test_recall_and_false_alarms() -> None:
@@ -72,11 +61,4 @@ def test_recall_and_false_alarms() -> None:
 
 
 def test_each_labelled_check_shows_and_no_other_check_decides() -> None:
-    expected, found = labels(), {}
-    for t in report().triaged:
-        labelled = set(expected[t.compared.trial.id]["checks"])  # type: ignore[call-overload]
-        shown = {f.check for f in t.compared.findings if f.status != "same"}
-        decisive = {f.check for f in t.decisive}
-        if labelled - shown or decisive - labelled:
-            found[t.compared.trial.id] = (tuple(sorted(labelled - shown)), tuple(sorted(decisive - labelled)))
-    assert found == CHECK_EXCEPTIONS
+    assert check_disagreements(report(), labels()) == CHECK_EXCEPTIONS

@@ -14,13 +14,8 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import orjson
-
-from modelswap.compare.checks import default_comparators
+from corpus_helpers import check_disagreements, compare_corpus, corpus_labels, verdict_disagreements
 from modelswap.compare.comparison import Comparison
-from modelswap.compare.gate import load_policy
-from modelswap.compare.pairs import load_pairs
-from modelswap.compare.pipeline import compare_trials
 
 PAIRS = Path(__file__).parent / "data" / "heldout_pairs.jsonl"
 
@@ -36,30 +31,17 @@ CHECK_EXCEPTIONS = {
 
 @cache
 def report() -> Comparison:
-    pairs = load_pairs(PAIRS)
-    assert pairs.errors == ()
-    return compare_trials(list(pairs.trials), baseline="baseline", candidate="candidate", replica="replica",
-                          policy=load_policy(), comparators=default_comparators(semantic=False))
+    return compare_corpus(PAIRS)
 
 
 def labels() -> dict[str, dict[str, object]]:
-    return {d["id"]: d["label"] for d in map(orjson.loads, PAIRS.read_bytes().splitlines())}
+    return corpus_labels(PAIRS)
 
 
 def test_every_verdict_agrees_with_its_label() -> None:
-    expected = labels()
-    verdicts = {t.compared.trial.id: t.verdict for t in report().triaged}
-    assert {i: (str(expected[i]["verdict"]), got) for i, got in verdicts.items()
-            if expected[i]["verdict"] != got} == {}
-    assert sorted(v["verdict"] for v in expected.values()).count("regression") == 20  # type: ignore[index]
+    assert verdict_disagreements(report(), labels()) == {}
+    assert [v["verdict"] for v in labels().values()].count("regression") == 20
 
 
 def test_each_labelled_check_shows_and_no_other_check_decides() -> None:
-    expected, found = labels(), {}
-    for t in report().triaged:
-        labelled = set(expected[t.compared.trial.id]["checks"])  # type: ignore[call-overload]
-        shown = {f.check for f in t.compared.findings if f.status != "same"}
-        decisive = {f.check for f in t.decisive}
-        if labelled - shown or decisive - labelled:
-            found[t.compared.trial.id] = (tuple(sorted(labelled - shown)), tuple(sorted(decisive - labelled)))
-    assert found == CHECK_EXCEPTIONS
+    assert check_disagreements(report(), labels()) == CHECK_EXCEPTIONS
