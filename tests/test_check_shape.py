@@ -60,6 +60,10 @@ def test_bullets_against_expect_both_directions() -> None:
     assert lost.reason == "4 list items, 3 expected (baseline 3)"
     won = _compare("• a\n• b", "• a\n• b\n• c", expect)["list.count"]
     assert _summary(won) == ("improvement", "major", 2, 3)
+    assert (lost.behaviour, lost.baseline_behaviour) == ("count:breaks-expect", None)  # the asked count is broken
+    assert (won.behaviour, won.baseline_behaviour) == (None, "count:breaks-expect")
+    wobble = _compare("Intro:\n- a\n- b", "Intro:\n- a\n- b\n- c")["list.count"]
+    assert (wobble.status, wobble.behaviour) == ("regression", None)  # no count asked: a wobble, not a broken ask
 
 
 def test_bullet_markers_and_fences_are_neutral() -> None:

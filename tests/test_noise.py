@@ -222,3 +222,20 @@ def test_a_changed_short_answer_is_excused_only_by_the_primary_giving_that_same_
     compared = run_comparators(trials, [AnswerComparator()])
     triaged = triage(compared, measure_noise(compared))
     assert [t.verdict for t in triaged[:3]] == ["novel", "neutral", "neutral"]
+
+
+def test_a_replica_wobbling_where_no_count_was_asked_does_not_excuse_a_broken_asked_count() -> None:
+    from modelswap.compare.checks.shape import ShapeComparator as Shape
+
+    def notes(i: int, baseline: int, candidate: int, replica: int, bullets: int | None) -> Trial:
+        item = trial(f"n{i}", *("\n".join(f"- item {k}" for k in range(n)) for n in (baseline, candidate, replica)),
+                     expect={"bullets": bullets} if bullets else None)
+        return item
+
+    trials = [notes(0, 3, 2, 3, 3),  # the candidate breaks the asked three; both primary samples keep it
+              *(notes(i, 3, 3, 4, None) for i in range(1, 4)),  # where no count is asked, the replica wobbles by one
+              *(notes(i, 3, 3, 3, 3) for i in range(4, 10))]
+    compared = run_comparators(trials, [Shape()])
+    triaged = triage(compared, measure_noise(compared))
+    assert triaged[0].verdict == "regression"
+    assert [f.behaviour for f in triaged[0].decisive] == ["count:breaks-expect"]

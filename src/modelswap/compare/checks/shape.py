@@ -25,7 +25,10 @@ right an improvement (``major`` against an expectation, ``minor`` against the ba
 both wrong: further from the target is a ``minor`` regression, closer a ``minor`` improvement,
 as far on the other side (3 and 5 for 4) ``changed``. The finding's ``size`` is how many items
 (or lines) the other side is from the baseline: a replica one item off does not excuse a
-candidate that dropped the list.
+candidate that dropped the list. A side whose count breaks ``expect.bullets`` / ``expect.lines``
+shows the behaviour ``count:breaks-expect``: the noise floor matches a candidate that breaks the
+asked count only with a primary that breaks it too, not with a replica whose count wobbles by one
+where no count was asked.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from modelswap.compare.checks.base import Comparator
 from modelswap.compare.model import Finding, Outcome, Severity, Status
 from modelswap.types import ChatRequest
 
+BREAKS_EXPECT = "count:breaks-expect"
 _ITEM = re.compile(r"^(?P<indent>[ \t]*)(?:[-*+•]|\d{1,3}[.)])[ \t]+\S")
 _RULE = re.compile(r"^[ \t]*([-*_])(?:[ \t]*\1){2,}[ \t]*$")
 _FENCE_LINE = re.compile(r"^[ \t]*(?:```|~~~)")
@@ -153,6 +157,7 @@ class ShapeComparator(Comparator):
     """Does each side keep the instructed shape: the list length, the line count, the label form."""
 
     name = "shape"
+    version = 2
 
     def compare(self, request: ChatRequest, baseline: Outcome, other: Outcome) -> list[Finding]:
         if not (baseline.ok and other.ok):
@@ -180,6 +185,8 @@ class ShapeComparator(Comparator):
                   else f"{other} {noun} where the baseline has {base}")
         return Finding(check=check, version=self.version, status=status, severity=severity, baseline=base,
                        candidate=other, reason=reason, size=float(abs(other - base)),
+                       behaviour=BREAKS_EXPECT if from_expect and other != target else None,
+                       baseline_behaviour=BREAKS_EXPECT if from_expect and base != target else None,
                        details={"target": target, "source": "expect" if from_expect else "baseline"})
 
     def _allowed(self, base: LabelReading, other: LabelReading) -> Finding:
