@@ -267,13 +267,23 @@ def test_no_instruction_and_no_gold_gives_no_finding() -> None:
 
 @pytest.mark.parametrize("expect", [
     {"format": "label", "labels": ["yes", "no"], "label": "yes"},
-    {"labels": ["yes", "no"]},
     {"label": "yes", "answer": "yes"},
     {"format": "json"},
     {"schema": {"type": "integer"}},
 ])
 def test_label_and_json_tasks_are_left_to_their_checks(expect: dict[str, Any]) -> None:
     assert _compare("Yes", "No", PRIME, expect) == []
+
+
+def test_a_different_label_without_gold_is_changed_and_its_form_is_left_to_shape() -> None:
+    labels = {"labels": ["baggage", "refund", "loyalty"]}
+    [changed] = _compare("loyalty", "Baggage.", PRIME, labels)
+    assert (changed.status, changed.severity, changed.baseline, changed.candidate, changed.behaviour) == (
+        "changed", "minor", "loyalty", "baggage", "answer:baggage")
+    assert changed.reason == ("a different label: 'baggage' where the baseline answered 'loyalty' (no gold label to "
+                              "say which is right)")
+    assert [f.status for f in _compare("loyalty", "It is about loyalty, I think.", PRIME, labels)] == ["same"]
+    assert _compare("loyalty", "Could be refund or baggage.", PRIME, labels) == []  # no one label: shape's to say
 
 
 def test_an_error_side_gives_no_finding() -> None:

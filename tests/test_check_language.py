@@ -242,3 +242,10 @@ def test_reading_a_batch_at_once_gives_each_text_its_own_probabilities_to_the_la
     assert len(wanted) > 1000 and set(_PREPARED) == set(wanted)
     for text in wanted:
         assert list(_PREPARED[text].items()) == list(_folded(_identifier().rank(text)).items()), text
+
+
+def test_a_label_task_is_not_judged_for_language() -> None:
+    english = "It is about baggage, the suitcase is broken."
+    assert compare(GERMAN, english, language="de")["language"].status == "regression"
+    assert compare(GERMAN, english, language="de", labels=["baggage", "other"]) == {}  # identifiers, not prose
+    assert compare(GERMAN, english, language="de", format="label") == {}

@@ -32,8 +32,6 @@ SCHEMA = orjson.loads((resources.files("modelswap") / "data" / "report.schema.js
 
 # Without semantic similarity: what no other check can see.
 MISSED_WITHOUT_SEMANTIC = {
-    "bu-004": "an improvement in list count of a size the primary's replica also shows in bullets: set aside",
-    "bu-006": "the replica's own list counts vary as much in this category: set aside as noise",
     "qe-005": "an off-topic answer: only meaning catches it", "qe-006": "an off-topic answer",
     "qe-008": "the baseline answered another question: only meaning sees it",
     "qe-009": "the candidate's fix is only visible in meaning",
@@ -47,7 +45,6 @@ MISSED_WITHOUT_SEMANTIC = {
 
 # With semantic similarity (multilingual-e5-small): it cannot tell which of two answers is right.
 DISAGREE_WITH_SEMANTIC = {  # id: (labelled, got, why)
-    "bu-006": ("improvement", "neutral", "noise floor (as above)"),
     "qe-008": ("improvement", "regression", "meaning moved; the baseline was the wrong one"),
     "qe-009": ("improvement", "neutral", "the improvement is set aside: the primary's meaning drifts as much here"),
     "qe-010": ("regression", "neutral", "hard"), "qe-011": ("regression", "neutral", "hard"),
@@ -57,8 +54,6 @@ DISAGREE_WITH_SEMANTIC = {  # id: (labelled, got, why)
     "sm-011": ("improvement", "regression", "meaning moved; the baseline was wrong"),
     "su-014": ("improvement", "neutral", "meaning moved; the baseline was wrong"),
     "rb-010": ("novel", "neutral", "soft refusal (as above)"),
-    "bu-004": ("improvement", "neutral", "an improvement in list count the primary's replica also shows in bullets: "
-                                         "set aside (as above)"),
     "su-022": ("regression", "neutral", "an off-topic reply read as a mild move; 3 of 9 support answers move against "
                                         "the primary's 1: not directional enough (one-sided p=0.31) for a category "
                                         "this small"),
@@ -75,7 +70,6 @@ CHECK_EXCEPTIONS = {
                                                "ej-071")},
     "ej-070": ((), ("json.prose", "json.types")),  # the cut-off JSON's recovered prefix: text around it, a field's type
     "cl-006": ((), ("label.prose",)),  # the baseline's two labels joined by a slash read as prose too
-    "cl-009": ((), ("language",)),  # the explanation after the label is long enough to be identified, in English
     **{i: ((), ("layout",)) for i in ("qe-015", "sm-016", "su-017")},  # a new format: labelled novel with no check
     "rb-010": (("refusal",), ()),  # a soft refusal: not a refusal to the detector (see above)
 }
@@ -116,7 +110,7 @@ def test_without_semantic_every_neutral_stays_neutral_and_the_misses_are_known()
     assert found.keys() == MISSED_WITHOUT_SEMANTIC.keys()
     assert {got for _, got in found.values()} == {"neutral"}  # misses only, never a false alarm
     verdicts = Counter(t.verdict for t in result.triaged)
-    assert verdicts == Counter({"regression": 66, "improvement": 52, "neutral": 80, "novel": 18})
+    assert verdicts == Counter({"regression": 66, "improvement": 54, "neutral": 78, "novel": 18})
 
 
 def test_each_labelled_check_shows_and_no_other_check_decides() -> None:

@@ -2,8 +2,10 @@
 
 What it is: ``AnswerComparator`` (check ``answer.exact``), the phrase table ``ASKS`` that tells a
 request asking for a short exact answer (``asks_short_answer``), and the reader of such answers
-(``read_answer``, ``gold_answers``). What it is not: labels from a known set (``shape`` and
-``correctness`` judge those; this check is silent when ``expect`` has ``labels`` or ``label``), JSON
+(``read_answer``, ``gold_answers``). What it is not: the form of a label from a known set
+(``shape``) or its correctness against a gold ``expect.label`` (``correctness``); on a label task
+without gold (``expect.labels``, no ``expect.label``) this check says only whether the two sides
+gave the same allowed label, and a different one is ``changed``: no direction can be told. Not JSON
 (``structure``), or prose: when either side answers in more than a few words the check does not
 apply, and meaning and the other checks judge the text.
 
@@ -51,7 +53,7 @@ from typing import Any, Literal
 
 from modelswap.compare.checks.base import Comparator
 from modelswap.compare.checks.correctness import is_number, spelled_number
-from modelswap.compare.checks.shape import fold_text
+from modelswap.compare.checks.shape import expected_labels, fold_text, read_label
 from modelswap.compare.model import Finding, Outcome, Severity, Status
 from modelswap.types import ChatRequest
 
@@ -348,7 +350,11 @@ class AnswerComparator(Comparator):
     version = 2
 
     def compare(self, request: ChatRequest, baseline: Outcome, other: Outcome) -> list[Finding]:
-        if not (baseline.ok and other.ok) or _judged_elsewhere(request.expect):
+        if not (baseline.ok and other.ok):
+            return []
+        if "labels" in request.expect and "label" not in request.expect:
+            return self._label(request.expect, baseline, other)
+        if _judged_elsewhere(request.expect):
             return []
         golds = gold_answers(request.expect)
         if not golds and not asks_short_answer(request):
@@ -357,6 +363,21 @@ class AnswerComparator(Comparator):
         if base is None or then is None:
             return []
         return [self._judge(base, then, golds, request.expect.get("answer"))]
+
+    def _label(self, expect: dict[str, Any], baseline: Outcome, other: Outcome) -> list[Finding]:
+        """A label task without gold: a different allowed label is ``changed`` (the form is ``shape``'s)."""
+        labels = expected_labels(expect)
+        base, then = read_label(baseline.text, labels).label, read_label(other.text, labels).label
+        if not labels or base is None or then is None:
+            return []
+        same = base == then
+        reason = (f"the same label {then!r}" if same else
+                  f"a different label: {then!r} where the baseline answered {base!r} (no gold label to say which "
+                  "is right)")
+        return [Finding(check="answer.exact", version=self.version, status="same" if same else "changed",
+                        severity="info" if same else "minor", baseline=base, candidate=then, reason=reason,
+                        behaviour=f"answer:{then}", baseline_behaviour=f"answer:{base}", size=None if same else 1.0,
+                        details={"kind": "label"})]
 
     def _judge(self, base: ShortAnswer, other: ShortAnswer, golds: tuple[ShortAnswer, ...], raw: Any) -> Finding:
         shared = base.agreeing(other)

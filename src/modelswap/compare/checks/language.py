@@ -2,7 +2,9 @@
 
 What it is: ``identify`` (the language of a text's prose), ``mix`` (how much of it is in its
 dominant language) and ``LanguageComparator`` with two checks. What it is not: translation
-quality or locale (``pt-BR`` and ``pt-PT`` are both ``pt``).
+quality or locale (``pt-BR`` and ``pt-PT`` are both ``pt``), nor label tasks (``expect.labels``,
+``expect.label`` or ``format: label``): their answers are the product's identifiers ("check-in",
+"other"), whatever the language of the question, and ``shape`` judges their form.
 
 Identification uses py3langid (calibrated probabilities) restricted to ``LANGUAGES``, 60
 languages LLM traffic is written in plus ``zxx`` (no language): measured on 87 hand-written
@@ -362,6 +364,11 @@ def _expected(request: ChatRequest, base: Reading) -> tuple[str | None, str]:
     return None, ""
 
 
+def _label_task(expect: dict[str, Any]) -> bool:
+    """A label task's answer is one of the product's own identifiers ("check-in", "other"), in no language."""
+    return expect.get("format") == "label" or "labels" in expect or "label" in expect
+
+
 class LanguageComparator(Comparator):
     """Checks ``language`` and ``language.mixed`` (see the module docstring)."""
 
@@ -379,7 +386,7 @@ class LanguageComparator(Comparator):
         read_all(texts)
 
     def compare(self, request: ChatRequest, baseline: Outcome, other: Outcome) -> list[Finding]:
-        if not (baseline.ok and other.ok):
+        if not (baseline.ok and other.ok) or _label_task(request.expect):
             return []
         base, mine = identify(baseline.text), identify(other.text)
         findings = []
