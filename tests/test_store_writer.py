@@ -458,6 +458,9 @@ async def test_two_live_writers_on_one_spill_directory_keep_to_their_own_files(
     await second.start()
     assert second.restored == 0  # the first writer's file is locked: not an orphan
     spy.failures.clear()
+    # the store is back: the first writer writes its own spill (closing now would race a write still in flight
+    # against the store that was down, and a close while the store is down spills at once, by design)
+    await eventually(lambda: first.written == 3)
     await asyncio.wait_for(first.close(), 10)
     await second.close()
     assert (trial_ids(store), second.written) == (["t0", "t1", "t2"], 0)
