@@ -46,3 +46,13 @@ def check_disagreements(report: Comparison, labels: dict[str, Label], *, unseen:
         if labelled - shown or decisive - labelled:
             found[t.compared.trial.id] = (tuple(sorted(labelled - shown)), tuple(sorted(decisive - labelled)))
     return found
+
+
+def recall_and_false_alarms(report: Comparison, labels: dict[str, Label]
+                            ) -> tuple[tuple[int, int], tuple[int, int]]:
+    """((labelled regressions, of them triaged regression), (labelled neutral, of them triaged otherwise))."""
+    verdicts = [(str(labels[t.compared.trial.id]["verdict"]), t.verdict) for t in report.triaged]
+    regressions = [got for labelled, got in verdicts if labelled == "regression"]
+    neutrals = [got for labelled, got in verdicts if labelled == "neutral"]
+    return ((len(regressions), regressions.count("regression")),
+            (len(neutrals), sum(got != "neutral" for got in neutrals)))

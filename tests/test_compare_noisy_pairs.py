@@ -11,7 +11,13 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-from corpus_helpers import check_disagreements, compare_corpus, corpus_labels, verdict_disagreements
+from corpus_helpers import (
+    check_disagreements,
+    compare_corpus,
+    corpus_labels,
+    recall_and_false_alarms,
+    verdict_disagreements,
+)
 from modelswap.compare.comparison import Comparison
 
 PAIRS = Path(__file__).parent / "data" / "noisy_pairs.jsonl"
@@ -48,11 +54,7 @@ def test_every_disagreement_is_known_with_its_direction() -> None:
 
 
 def test_recall_and_false_alarms() -> None:
-    expected = labels()
-    regressions = [t for t in report().triaged if expected[t.compared.trial.id]["verdict"] == "regression"]
-    neutrals = [t for t in report().triaged if expected[t.compared.trial.id]["verdict"] == "neutral"]
-    assert (len(regressions), sum(t.verdict == "regression" for t in regressions)) == (42, 40)  # recall 0.952
-    assert (len(neutrals), sum(t.verdict != "neutral" for t in neutrals)) == (34, 0)  # no false alarm
+    assert recall_and_false_alarms(report(), labels()) == ((42, 40), (34, 0))  # recall 0.952, no false alarm
 
 
 def test_each_flagged_regression_names_a_labelled_check() -> None:
