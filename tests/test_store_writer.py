@@ -394,6 +394,33 @@ async def test_while_down_the_queue_goes_to_the_spill_and_comes_back_first_in_or
     assert list((tmp_path / "spill").iterdir()) == []  # an empty spill file is removed on close
 
 
+async def test_what_arrives_during_a_slow_spill_append_finds_room(
+        store: Store, make_stored: MakeStored, tmp_path: Path) -> None:
+    spy = SpyStore(store, failures=[DOWN] * 1_000)
+    writer = BatchWriter(spy, max_batch=1, max_queue=4, flush_interval_s=0.01, retry_initial_s=0.01,
+                         retry_max_s=0.02, spill_dir=tmp_path / "spill")
+    gate, appending = threading.Event(), threading.Event()
+    append = writer._append_to_spill
+
+    def slow_append(items: list[Any]) -> int:  # an fsynced append on a busy disk
+        appending.set()
+        gate.wait(10)
+        return append(items)
+
+    writer._append_to_spill = slow_append  # type: ignore[method-assign]
+    await writer.start()
+    for i in range(3):
+        assert writer.submit(make_stored(f"a{i}"))
+    await eventually(appending.is_set)
+    assert [writer.submit(make_stored(f"b{i}")) for i in range(4)] == [True] * 4  # the queue emptied as it started
+    gate.set()
+    spy.failures.clear()
+    await asyncio.wait_for(writer.flush(), 10)
+    await writer.close()
+    assert (sorted(trial_ids(store)), writer.dropped) == (sorted([*(f"a{i}" for i in range(3)),
+                                                                  *(f"b{i}" for i in range(4))]), 0)
+
+
 async def test_close_while_down_spills_everything_and_the_next_writer_writes_it(
         store_url: str, make_stored: MakeStored, tmp_path: Path) -> None:
     spill_dir = tmp_path / "spill"

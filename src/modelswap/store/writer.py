@@ -373,23 +373,35 @@ class WriteBehind(Generic[T]):
         return len(self._pending) * 2 >= self.max_queue or self._bytes * 2 >= self.max_bytes
 
     async def _spill_memory(self, *, with_held: bool) -> None:
-        """Move the queue (and the held batches first, if asked) to the end of the spill, oldest first."""
+        """Move the queue (and the held batches first, if asked) to the end of the spill, oldest first.
+
+        The queued items leave the queue as the write starts, so what arrives during a slow (fsynced) append
+        finds room; what the spill does not take goes back to the front of the queue, in order."""
         assert self.spill is not None
         held = list(chain.from_iterable(self._held)) if with_held else []
-        items = [*held, *self._pending]
+        queued = list(self._pending)
+        self._pending.clear()
+        queued_bytes = sum(size for _, size in queued)
+        self._bytes -= queued_bytes
+        items = [*held, *queued]
         if not items:
             return
         try:
             moved = await asyncio.to_thread(self._append_to_spill, [item for item, _ in items])
         except OSError as exc:
+            self._requeue(queued)
             logger.warning("cannot spill %d %s(s) to %s (%s); they stay in memory", len(items), self.what,
                            self.spill.directory, exc.strerror or exc)
             return
-        self._bytes -= sum(size for _, size in items[:moved])
         if with_held:
+            self._bytes -= sum(size for _, size in held[:moved])
             self._held = _without_first(self._held, moved)
-        for _ in range(max(0, moved - len(held))):
-            self._pending.popleft()
+        self._requeue(queued[max(0, moved - len(held)):])
+
+    def _requeue(self, items: list[tuple[T, int]]) -> None:
+        """Put ``items`` back at the front of the queue, in their order."""
+        self._pending.extendleft(reversed(items))
+        self._bytes += sum(size for _, size in items)
 
     def _append_to_spill(self, items: list[T]) -> int:
         assert self.spill is not None
