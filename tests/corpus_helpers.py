@@ -3,6 +3,7 @@ comparison can disagree with them (by verdict, and check by check)."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import orjson
@@ -16,8 +17,9 @@ from modelswap.compare.pipeline import compare_trials
 Label = dict[str, object]
 
 
+@cache
 def compare_corpus(path: Path, *, semantic: bool = False) -> Comparison:
-    """compare --pairs on ``path``, with its replicas and the default policy."""
+    """compare --pairs on ``path``, with its replicas and the default policy (once per file)."""
     pairs = load_pairs(path)
     assert pairs.errors == ()
     return compare_trials(list(pairs.trials), baseline="baseline", candidate="candidate", replica="replica",
